@@ -1,0 +1,122 @@
+"""Recognizer benchmark: accuracy per dev subset, latency, throughput and size, fp32 and int8.
+
+    .venv/bin/python benchmarks/recognizer.py [--dev ../shared/data/dev] [--synthetic 2000]
+
+Accuracy: exact plate match (uc3m: visible characters right, its test split). Latency: batch 1,
+one onnxruntime thread, median of many runs. Throughput: batches of 64, two threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from platereader.evaluation import score
+from platereader.generation import PlateGenerator
+from platereader.runtime.images import load_image
+from platereader.runtime.recognizer import DEFAULT_MODEL, DEFAULT_MODEL_INT8, Recognizer
+from platereader.training.devsets import dev_subsets
+
+SUBSETS = ("roboflow_es_gb", "roboflow_all", "fer_hr_test", "uc3m_test", "openalpr_br")
+
+
+def synthetic_set(count: int, seed: int = 12345) -> tuple[list[np.ndarray], list[str]]:
+    """Readable generated plates from a seed never used in training."""
+    g = PlateGenerator(seed=seed, negative_rate=0.0)
+    crops, texts = [], []
+    i = 0
+    while len(crops) < count:
+        s = g.sample(i)
+        i += 1
+        if s.readable:
+            crops.append(s.image)
+            texts.append(s.text)
+    return crops, texts
+
+
+def accuracy(recognizer: Recognizer, crops: list[np.ndarray], items) -> str:
+    report = score(items, [r.text for r in recognizer.read_crops(crops)])
+    if report.visible_char_accuracy is not None:
+        return f"{report.visible_char_accuracy:.1%} chars"
+    return f"{report.exact:.1%}"
+
+
+def latency_ms(path: Path, crop: np.ndarray, runs: int = 300) -> float:
+    rec = Recognizer(path, threads=1)
+    x = rec.probabilities  # warm
+    x([crop])
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        rec.read_crops([crop])
+        times.append(time.perf_counter() - t)
+    return float(np.median(times) * 1000)
+
+
+def network_latency_ms(path: Path, crop: np.ndarray, runs: int = 300) -> float:
+    from platereader.runtime.preprocess import crops_to_tensor
+
+    rec = Recognizer(path, threads=1)
+    tensor = crops_to_tensor([crop], rec.width, rec.height)
+    rec.session.run(None, {"image": tensor})
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        rec.session.run(None, {"image": tensor})
+        times.append(time.perf_counter() - t)
+    return float(np.median(times) * 1000)
+
+
+def throughput(path: Path, crops: list[np.ndarray]) -> float:
+    rec = Recognizer(path, threads=2, grammar=False)
+    rec.read_crops(crops[:64])
+    t = time.perf_counter()
+    rec.read_crops(crops, batch_size=64)
+    return len(crops) / (time.perf_counter() - t)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dev", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "dev")
+    parser.add_argument("--synthetic", type=int, default=2000)
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--int8-model", type=Path, default=DEFAULT_MODEL_INT8)
+    args = parser.parse_args()
+
+    syn_crops, syn_texts = synthetic_set(args.synthetic)
+    from platereader.evaluation import LabelledCrop
+
+    syn_items = [LabelledCrop(Path(f"synthetic/{i}"), t) for i, t in enumerate(syn_texts)]
+    sets: dict[str, tuple[list[np.ndarray], list]] = {"synthetic (held-out seed)": (syn_crops, syn_items)}
+    if (args.dev / "crops_manifest.jsonl").is_file():
+        for name, items in dev_subsets(args.dev).items():
+            if name in SUBSETS:
+                sets[name] = ([load_image(i.image) for i in items], items)
+    else:
+        print(f"(dev set {args.dev} absent: synthetic accuracy only)")
+
+    models = {"fp32": args.model, "int8": args.int8_model}
+    models = {k: v for k, v in models.items() if v.is_file()}
+    rows = {}
+    for kind, path in models.items():
+        rec = Recognizer(path, threads=2)
+        rows[kind] = {name: accuracy(rec, crops, items) for name, (crops, items) in sets.items()}
+        crop = syn_crops[0]
+        rows[kind]["network ms (batch 1, 1 thread)"] = f"{network_latency_ms(path, crop):.3f}"
+        rows[kind]["read ms incl. pre/post (batch 1, 1 thread)"] = f"{latency_ms(path, crop):.3f}"
+        rows[kind]["plates/s (batch 64, 2 threads)"] = f"{throughput(path, syn_crops):.0f}"
+        rows[kind]["size MB"] = f"{path.stat().st_size / 1e6:.2f}"
+    counts = {name: len(items) for name, (_, items) in sets.items()}
+    keys = list(next(iter(rows.values())))
+    print("| metric | " + " | ".join(models) + " |")
+    print("|---|" + "---|" * len(models))
+    for key in keys:
+        label = f"{key} (n={counts[key]})" if key in counts else key
+        print(f"| {label} | " + " | ".join(rows[k][key] for k in models) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""The synthetic plate generator: sample a registration, draw it, photograph it."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from platereader.alphabet import MASK
+from platereader.formats import Country, load_countries
+from platereader.generation.fonts import Font, FontPool
+from platereader.generation.render import PlateSpec, render_plate
+from platereader.generation.scene import negative, sample_plate_width, shoot
+from platereader.runtime.preprocess import resize_crop
+
+PREFERRED_FONT_RATE = 0.75  # the rest get any pool font, so no single font is memorised
+
+
+@dataclass
+class Sample:
+    image: np.ndarray  # RGB uint8
+    text: str  # registration in reading order, no separators ("" for a crop with no plate)
+    country: str
+    format: str
+    layout: str
+    rows: list[str]
+    corners: np.ndarray  # 4 x 2 (TL, TR, BR, BL), image pixels
+    char_boxes: np.ndarray  # N x 4 (x0, y0, x1, y1), image pixels
+    readable: bool
+    plate_width_px: float  # plate width as the camera saw it, before resizing to out_size
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        """What a reader should answer: the text (MASK where a character is hidden), or nothing
+        when no person could read it."""
+        if not self.readable:
+            return ""
+        hidden = set(self.meta.get("masked", ()))
+        return "".join(MASK if i in hidden else ch for i, ch in enumerate(self.text))
+
+    def label(self) -> dict:
+        return {
+            "text": self.text, "readable": self.readable, "country": self.country, "format": self.format,
+            "layout": self.layout, "rows": self.rows, "corners": np.round(self.corners, 2).tolist(),
+            "char_boxes": np.round(self.char_boxes, 2).tolist(), "plate_width_px": round(self.plate_width_px, 1),
+            **self.meta,
+        }  # fmt: skip
+
+
+def _pick(rng: random.Random, items: list, weights: list[float]):
+    return rng.choices(items, weights=weights, k=1)[0]
+
+
+class PlateGenerator:
+    """Deterministic: sample ``i`` of a generator with seed ``s`` is always the same image.
+
+    ``out_size`` (width, height) resizes every crop to the model's input; None keeps the camera's
+    resolution. ``negative_rate`` adds crops with no plate (target "").
+    """
+
+    def __init__(
+        self,
+        countries: list[str] | None = None,
+        font_dirs: list[Path] | None = None,
+        format_files: list[Path] | None = None,
+        seed: int = 0,
+        out_size: tuple[int, int] | None = None,
+        negative_rate: float = 0.03,
+        shots_per_plate: int = 3,
+        mask_rate: float = 0.0,
+    ):
+        self.countries: dict[str, Country] = load_countries(countries, format_files)
+        self.fonts = FontPool(font_dirs)
+        self.seed = seed
+        self.out_size = out_size
+        self.negative_rate = negative_rate
+        # Each drawn plate is photographed this many times (new pose, crop, light, optics): drawing
+        # costs as much as shooting, and a plate seen twice under different damage is no loss.
+        self.shots_per_plate = shots_per_plate
+        self._last_plate: tuple[int, tuple] | None = None
+        # Share of plates with 1-2 characters hidden under grey boxes (target MASK there), for
+        # reading data sets that mask part of each registration.
+        self.mask_rate = mask_rate
+        self._codes = list(self.countries)
+        self._weights = [c.weight for c in self.countries.values()]
+        self._preferred = {code: self.fonts.preferred(c.fonts) for code, c in self.countries.items()}
+
+    def _font(self, code: str, rng: random.Random) -> Font:
+        preferred = self._preferred[code]
+        if preferred and rng.random() < PREFERRED_FONT_RATE:
+            return rng.choice(preferred)
+        return rng.choice(self.fonts.fonts)
+
+    def spec(self, rng: random.Random) -> PlateSpec:
+        code = _pick(rng, self._codes, self._weights)
+        country = self.countries[code]
+        fmt = _pick(rng, country.formats, [f.weight for f in country.formats])
+        layout = _pick(rng, fmt.layouts, [lay.weight for lay in fmt.layouts])
+        schemes = fmt.colors or country.colors
+        colors = _pick(rng, schemes, [s.weight for s in schemes])
+        band_rate = fmt.band_weight if fmt.band_weight is not None else country.band.weight
+        band = country.band.style != "none" and rng.random() < band_rate
+        right_band = fmt.right_band if fmt.right_band is not None else country.right_band
+        return PlateSpec(country, fmt, layout, fmt.sample_groups(rng), colors, self._font(code, rng), band, right_band, rng.random() < 0.5)
+
+    def _plate(self, plate_index: int) -> tuple:
+        """Draw plate number ``plate_index`` (cached: consecutive samples share it)."""
+        if self._last_plate and self._last_plate[0] == plate_index:
+            return self._last_plate[1]
+        rng = np.random.default_rng([self.seed, plate_index])
+        py_rng = random.Random(self.seed * 1_000_003 + plate_index)
+        spec = self.spec(py_rng)
+        plate_w = sample_plate_width(rng)  # drawn near the camera's resolution: no big down-sampling later
+        scale = float(np.clip(1.0 * plate_w, 48, 240)) / spec.layout.size_mm[0]
+        masked: frozenset[int] = frozenset()
+        if self.mask_rate and rng.random() < self.mask_rate:
+            masked = frozenset(rng.choice(len(spec.text), size=min(len(spec.text), int(rng.integers(1, 3))), replace=False).tolist())
+        flat = render_plate(spec, scale, rng, py_rng.choice(self.fonts.fonts), frame=rng.random() < 0.35, masked=masked)
+        self._last_plate = (plate_index, (spec, flat, plate_w, masked))
+        return spec, flat, plate_w, masked
+
+    def sample(self, index: int) -> Sample:
+        plate_index, shot_index = divmod(index, self.shots_per_plate)
+        rng = np.random.default_rng([self.seed, plate_index, shot_index + 1])
+        if rng.random() < self.negative_rate:
+            img = negative(rng)
+            sample = Sample(img, "", "", "none", "none", [], np.zeros((4, 2), np.float32), np.zeros((0, 4), np.float32), False, 0.0)
+        else:
+            spec, flat, plate_w, masked = self._plate(plate_index)
+            if shot_index:
+                plate_w = float(np.clip(plate_w * rng.uniform(0.7, 1.4), 20, 300))
+            if self.out_size:  # big plates are shrunk to the model's size anyway: shoot them at most ~1.25x it
+                plate_w = min(plate_w, 1.25 * self.out_size[0])
+            shot = shoot(flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w)
+            meta = {"font": spec.font.name, "colors": spec.colors.name, "cnr": round(shot.cnr, 2)}
+            if masked:
+                meta["masked"] = sorted(masked)
+            sample = Sample(
+                shot.image, spec.text, spec.country.code, spec.fmt.name, spec.layout.name, spec.rows,
+                shot.corners, shot.char_boxes, shot.readable, shot.plate_width_px, meta,
+            )  # fmt: skip
+        return self._resized(sample) if self.out_size else sample
+
+    def _resized(self, sample: Sample) -> Sample:
+        h, w = sample.image.shape[:2]
+        ow, oh = self.out_size  # type: ignore[misc]
+        sx, sy = ow / w, oh / h
+        sample.image = resize_crop(sample.image, ow, oh)
+        sample.corners = sample.corners * [sx, sy]
+        sample.char_boxes = sample.char_boxes * [sx, sy, sx, sy]
+        return sample
+
+    def samples(self, start: int, count: int) -> list[Sample]:
+        return [self.sample(i) for i in range(start, start + count)]
+
+    def stream(self, batch_size: int, start: int = 0, count: int | None = None, workers: int = 0) -> Iterator[list[Sample]]:
+        """Batches of samples in index order, in memory; ``workers`` > 0 renders in processes."""
+        starts = range(start, start + count, batch_size) if count is not None else _forever(start, batch_size)
+        end = start + count if count is not None else None
+
+        def size(s: int) -> int:
+            return batch_size if end is None else min(batch_size, end - s)
+
+        if workers <= 0:
+            for s in starts:
+                yield self.samples(s, size(s))
+            return
+        ctx = mp.get_context("fork")
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(self,)) as pool:
+            yield from pool.imap(_worker_samples, ((s, size(s)) for s in starts), chunksize=1)
+
+
+def _forever(start: int, step: int) -> Iterator[int]:
+    while True:
+        yield start
+        start += step
+
+
+_WORKER: PlateGenerator | None = None
+
+
+def _init_worker(generator: PlateGenerator) -> None:
+    global _WORKER
+    _WORKER = generator
+
+
+def _worker_samples(args: tuple[int, int]) -> list[Sample]:
+    assert _WORKER is not None
+    return _WORKER.samples(*args)

@@ -1,0 +1,31 @@
+"""Recognizer architectures (torch) and their configs. ``build_model`` makes one by name."""
+
+from platereader.models.config import ModelConfig, load_model_config
+
+__all__ = ["ModelConfig", "build_model", "load_model_config", "registered"]
+
+_REGISTRY: dict[str, type] = {}
+
+
+def register(name: str):
+    def wrap(cls: type) -> type:
+        _REGISTRY[name] = cls
+        return cls
+
+    return wrap
+
+
+def registered() -> list[str]:
+    _import_architectures()
+    return sorted(_REGISTRY)
+
+
+def build_model(config: ModelConfig):
+    _import_architectures()
+    if config.arch not in _REGISTRY:
+        raise ValueError(f"model config {config.name!r}: unknown arch {config.arch!r}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[config.arch](config)
+
+
+def _import_architectures() -> None:
+    from platereader.models import ctc_cnn  # noqa: F401  (registers itself; needs torch)

@@ -1,0 +1,49 @@
+"""CTC-read CNN: conv stages down to ``rows`` feature rows, rows laid end to end as one sequence.
+
+For a one-row plate the network may spend the sequence of either row on the characters (CTC
+lets it pick); for a two-row plate the top row's sequence reads the top line, then the bottom.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from platereader.models import register
+from platereader.models.config import ModelConfig
+
+
+def conv_bn(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+@register("ctc_cnn")
+class CtcCnn(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        layers: list[nn.Module] = []
+        cin = 1
+        height = config.input_height
+        for cout, (ph, pw) in zip(config.channels, config.pools, strict=True):
+            layers.append(conv_bn(cin, cout))
+            if (ph, pw) != (1, 1):
+                layers.append(nn.MaxPool2d((ph, pw)))
+            height //= ph
+            cin = cout
+        if height != config.rows:
+            raise ValueError(f"{config.name}: pools leave {height} feature rows, config says rows={config.rows}")
+        self.backbone = nn.Sequential(*layers)
+        self.head = nn.Sequential(
+            nn.Conv1d(cin, config.head_channels, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.1),
+            nn.Conv1d(config.head_channels, config.num_classes, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """N x 1 x H x W in [-1, 1] -> N x T x classes log-probabilities (T = rows * width')."""
+        f = self.backbone(x)  # N x C x rows x W'
+        n, c, r, w = f.shape
+        seq = f.permute(0, 1, 2, 3).reshape(n, c, r * w)  # row 0 then row 1
+        return self.head(seq).permute(0, 2, 1).log_softmax(-1)

@@ -1,0 +1,1 @@
+"""Inference runtime: onnxruntime + numpy + OpenCV, no torch."""

@@ -1,0 +1,48 @@
+"""CTC decoding with per-character confidences (numpy only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Decoded:
+    text: str
+    char_confidences: list[float]
+    frames: list[int] = field(default_factory=list)  # the peak frame of each character
+
+    @property
+    def confidence(self) -> float:
+        """Probability that every character is right (product); 0 for an empty read."""
+        return float(np.prod(self.char_confidences)) if self.char_confidences else 0.0
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(-1, keepdims=True)
+
+
+def greedy_decode(probs: np.ndarray, alphabet: str) -> Decoded:
+    """T x C probabilities (class 0 = blank) -> text; a character's confidence is its peak frame."""
+    best = probs.argmax(-1)
+    chars: list[str] = []
+    confs: list[float] = []
+    frames: list[int] = []
+    prev = 0
+    for t, k in enumerate(best):
+        if k != 0 and k != prev:
+            chars.append(alphabet[k - 1])
+            confs.append(float(probs[t, k]))
+            frames.append(t)
+        elif k != 0 and k == prev and probs[t, k] > confs[-1]:
+            confs[-1] = float(probs[t, k])
+            frames[-1] = t
+        prev = k
+    return Decoded("".join(chars), confs, frames)
+
+
+def decode_batch(probs: np.ndarray, alphabet: str) -> list[Decoded]:
+    return [greedy_decode(p, alphabet) for p in probs]

@@ -1,0 +1,103 @@
+"""Country formats as a grammar for decoding (no dictionary).
+
+Every format is expanded into slot sequences (which characters each position allows) for each
+length it can have. A read is matched against the sequences of its length: a character a slot
+forbids is replaced by the best allowed one when the network gave that one real probability
+(O -> 0 in a digit slot), and a read that fits no format keeps its text with lower confidence.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from platereader.alphabet import ALPHABET, MASK
+from platereader.formats import Country, bundled_countries
+
+if TYPE_CHECKING:
+    from platereader.runtime.recognizer import PlateRead
+
+MIN_ALTERNATIVE_PROB = 0.02  # a replacement must have been among the network's own candidates
+NO_FORMAT_PENALTY = 0.5  # confidence factor for a read that fits no known format
+
+
+@dataclass
+class _Slots:
+    allowed: np.ndarray  # V x L x len(alphabet) bool
+    countries: list[str]  # per variant
+
+
+def _variants(country: Country, alphabet: str) -> dict[int, list[np.ndarray]]:
+    index = {c: i for i, c in enumerate(alphabet)}
+    wildcard = [index[MASK]] if MASK in index else []  # a masked character may stand in any slot
+    out: dict[int, list[np.ndarray]] = {}
+    for fmt in country.formats:
+        tokens = [t for g in fmt.groups for t in g.tokens]
+        ranges = [range(t.min_count, t.max_count + 1) for t in tokens]
+        for counts in itertools.product(*ranges):
+            slots: list[set[str]] = []
+            for token, n in zip(tokens, counts, strict=False):
+                width = max(len(o) for o in token.options)
+                for _ in range(n):
+                    for pos in range(width):  # multi-character options: union per position
+                        slots.append({o[pos] for o in token.options if len(o) > pos})
+            if fmt.max_len and len(slots) > fmt.max_len:
+                continue
+            mask = np.zeros((len(slots), len(alphabet)), bool)
+            for i, allowed in enumerate(slots):
+                mask[i, [index[c] for c in allowed] + wildcard] = True
+            out.setdefault(len(slots), []).append(mask)
+    return out
+
+
+class Grammar:
+    def __init__(self, countries: dict[str, Country], alphabet: str):
+        self.alphabet = alphabet
+        by_len: dict[int, tuple[list[np.ndarray], list[str]]] = {}
+        for code, country in countries.items():
+            for length, masks in _variants(country, alphabet).items():
+                entry = by_len.setdefault(length, ([], []))
+                entry[0].extend(masks)
+                entry[1].extend([code] * len(masks))
+        self.slots = {n: _Slots(np.stack(m), c) for n, (m, c) in by_len.items()}
+
+    @classmethod
+    @lru_cache(maxsize=4)
+    def for_alphabet(cls, alphabet: str) -> Grammar:
+        """The bundled countries' grammar for a model's output alphabet (cached)."""
+        return cls(bundled_countries(), alphabet)
+
+    @classmethod
+    def default(cls) -> Grammar:
+        return cls.for_alphabet(ALPHABET)
+
+    def apply(self, read: PlateRead, probs: np.ndarray, alphabet: str) -> PlateRead:
+        """Re-score ``read`` (decoded from ``probs``, T x C with blank 0) against the formats."""
+        n = len(read.text)
+        if n == 0:
+            return read
+        slots = self.slots.get(n)
+        frames = read.extra.get("frames")
+        if slots is None or frames is None:
+            return replace(read, confidence=read.confidence * NO_FORMAT_PENALTY)
+        p = probs[frames, 1:]  # L x alphabet, at each character's peak frame
+        scores = np.where(slots.allowed, p[None], 0.0).max(-1)  # V x L best allowed prob per slot
+        total = np.log(np.maximum(scores, 1e-9)).sum(-1)
+        best = int(total.argmax())
+        if scores[best].min() < MIN_ALTERNATIVE_PROB:
+            return replace(read, confidence=read.confidence * NO_FORMAT_PENALTY)
+        choice = np.where(slots.allowed[best], p, -1.0).argmax(-1)
+        text = "".join(alphabet[k] for k in choice)
+        fitting = {slots.countries[v] for v in np.flatnonzero(np.isclose(total, total[best]))}
+        confs = [float(c) for c in scores[best]]
+        return replace(
+            read,
+            text=text,
+            char_confidences=confs,
+            confidence=float(np.prod(confs)),
+            country=next(iter(fitting)) if len(fitting) == 1 else None,
+        )

@@ -1,0 +1,78 @@
+"""The plate recognizer at run time: an ONNX model, onnxruntime, numpy. No torch."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from platereader.runtime.decode import decode_batch
+from platereader.runtime.grammar import Grammar
+from platereader.runtime.preprocess import crops_to_tensor
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+DEFAULT_MODEL = WEIGHTS_DIR / "recognizer.onnx"
+DEFAULT_MODEL_INT8 = WEIGHTS_DIR / "recognizer.int8.onnx"
+
+
+@dataclass
+class PlateRead:
+    text: str  # "" when the crop holds no readable plate
+    confidence: float
+    char_confidences: list[float]
+    country: str | None = None  # the format the text fits, when the grammar is used
+    raw_text: str = ""  # the network's own read, before the grammar
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.text)
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "char_confidences": [round(c, 4) for c in self.char_confidences],
+            "country": self.country,
+        }
+
+
+class Recognizer:
+    """Reads plate crops. ``threads`` caps onnxruntime's intra-op threads (1 for latency)."""
+
+    def __init__(
+        self, model_path: str | Path | None = None, int8: bool = False, threads: int | None = None, grammar: Grammar | bool | None = True
+    ):
+        path = Path(model_path) if model_path else (DEFAULT_MODEL_INT8 if int8 else DEFAULT_MODEL)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: recognizer model not found")
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "platereader_config" not in meta:
+            raise ValueError(f"{path}: not a platereader model (no platereader_config metadata)")
+        self.config = json.loads(meta["platereader_config"])
+        self.alphabet: str = meta["platereader_alphabet"]
+        self.width, self.height = self.config["input_width"], self.config["input_height"]
+        self.grammar = Grammar.for_alphabet(self.alphabet) if grammar is True else (grammar or None)
+        self.path = path
+
+    def probabilities(self, crops: list[np.ndarray]) -> np.ndarray:
+        x = crops_to_tensor(crops, self.width, self.height)
+        return self.session.run(None, {"image": x})[0]
+
+    def read_crops(self, crops: list[np.ndarray], batch_size: int = 64) -> list[PlateRead]:
+        reads: list[PlateRead] = []
+        for i in range(0, len(crops), batch_size):
+            probs = self.probabilities(crops[i : i + batch_size])
+            for p, d in zip(probs, decode_batch(probs, self.alphabet), strict=False):
+                read = PlateRead(d.text, d.confidence, d.char_confidences, raw_text=d.text, extra={"frames": d.frames})
+                reads.append(self.grammar.apply(read, p, self.alphabet) if self.grammar else read)
+        return reads

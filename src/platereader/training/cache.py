@@ -1,0 +1,69 @@
+"""Render generated plates once into a cache on disk, so training spends the cores on the optimiser.
+
+A cache is a folder with ``images.npy`` (N x H x W uint8 grey, the model's input size) and
+``labels.jsonl`` (one line per image: target text, country, readable).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from platereader.generation import PlateGenerator
+from platereader.runtime.preprocess import to_grey
+
+
+def build_cache(
+    out: Path,
+    count: int,
+    size: tuple[int, int],
+    seed: int,
+    font_dirs: list[Path] | None = None,
+    countries: list[str] | None = None,
+    workers: int = 2,
+    batch: int = 512,
+    mask_rate: float = 0.0,
+) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    width, height = size
+    generator = PlateGenerator(countries=countries, font_dirs=font_dirs, seed=seed, out_size=(width, height), mask_rate=mask_rate)
+    images = np.lib.format.open_memmap(out / "images.tmp.npy", mode="w+", dtype=np.uint8, shape=(count, height, width))
+    with open(out / "labels.jsonl", "w", encoding="utf-8") as labels, tqdm(total=count, desc=f"render {out.name}", unit="img") as bar:
+        i = 0
+        for samples in generator.stream(batch, count=count, workers=workers):
+            for s in samples:
+                images[i] = to_grey(s.image)
+                labels.write(
+                    json.dumps({"target": s.target, "text": s.text, "country": s.country, "readable": s.readable, "rows": len(s.rows)})
+                    + "\n"
+                )
+                i += 1
+            bar.update(len(samples))
+    images.flush()
+    del images
+    (out / "images.tmp.npy").rename(out / "images.npy")
+    (out / "meta.json").write_text(
+        json.dumps(
+            {
+                "count": count,
+                "width": width,
+                "height": height,
+                "seed": seed,
+                "font_dirs": [str(d) for d in font_dirs or []],
+                "countries": countries,
+                "mask_rate": mask_rate,
+            }
+        )
+    )
+    return out
+
+
+def load_cache(path: Path) -> tuple[np.ndarray, list[dict]]:
+    images = np.load(path / "images.npy", mmap_mode="r")
+    labels = [json.loads(line) for line in (path / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    if len(labels) != len(images):
+        raise ValueError(f"{path}: {len(images)} images but {len(labels)} labels")
+    return images, labels

@@ -1,0 +1,82 @@
+"""Export a trained checkpoint to ONNX (fp32) and a statically quantised int8 copy.
+
+The ONNX file carries what the runtime needs in its metadata (alphabet, input size, config), so
+reading plates needs nothing but the .onnx file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+from platereader.models import build_model
+from platereader.models.config import ModelConfig
+from platereader.runtime.preprocess import normalize
+
+
+class _Probabilities(torch.nn.Module):
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x).exp()
+
+
+def export_onnx(checkpoint: Path, out: Path) -> Path:
+    state = torch.load(checkpoint, weights_only=False)
+    config = ModelConfig.model_validate(state["config"])
+    model = build_model(config)
+    model.load_state_dict(state["model"])
+    model.eval()
+    dummy = torch.zeros(1, 1, config.input_height, config.input_width)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        _Probabilities(model),
+        dummy,
+        str(out),
+        input_names=["image"],
+        output_names=["probs"],
+        dynamic_axes={"image": {0: "batch"}, "probs": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    proto = onnx.load(str(out))
+    meta = {"platereader_config": json.dumps(config.model_dump()), "platereader_alphabet": config.alphabet}
+    for key, value in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, str(out))
+    return out
+
+
+class _Calibration(CalibrationDataReader):
+    def __init__(self, images: np.ndarray, batch: int = 32):
+        self.batches = [normalize(images[i : i + batch])[:, None] for i in range(0, len(images), batch)]
+
+    def get_next(self):
+        return {"image": self.batches.pop()} if self.batches else None
+
+
+def quantize_int8(fp32: Path, out: Path, calibration_images: np.ndarray) -> Path:
+    """Static int8 (QDQ, per-channel weights) calibrated on generated plates."""
+    quantize_static(
+        str(fp32),
+        str(out),
+        _Calibration(calibration_images),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+    )
+    proto = onnx.load(str(out))
+    src = onnx.load(str(fp32))
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(src.metadata_props)
+    onnx.save(proto, str(out))
+    return out

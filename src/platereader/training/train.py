@@ -1,0 +1,182 @@
+"""Train the recognizer on generated plates (and optionally a user's labelled crops) on a CPU.
+
+Validation runs every ``eval_every`` steps on held-out generated plates and, when present, on
+the real dev subsets; checkpoints go to ``out/last.pt`` and a run resumes from there.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from platereader.evaluation import LabelledCrop, score
+from platereader.models import build_model, load_model_config
+from platereader.runtime.decode import decode_batch
+from platereader.runtime.preprocess import normalize
+from platereader.training.cache import load_cache
+from platereader.training.data import augment, encode_targets, load_labelled_folder
+from platereader.training.devsets import DevSet, load_dev_sets
+
+
+@dataclass
+class TrainOptions:
+    out: Path
+    cache: Path
+    val_cache: Path | None = None
+    config: str = "ctc_tiny"
+    steps: int = 5000
+    batch_size: int = 128
+    lr: float = 3e-3
+    seed: int = 0
+    eval_every: int = 500
+    init: Path | None = None  # start from these weights (fine-tuning)
+    data: Path | None = None  # user's labelled crops to mix in
+    data_share: float = 0.5  # share of each batch taken from ``data``
+    dev_root: Path | None = None
+    threads: int = 2
+    resume: bool = False
+    history: list = field(default_factory=list)
+
+
+def _predict(model: torch.nn.Module, images: np.ndarray, alphabet: str, batch: int = 256) -> list[str]:
+    model.eval()
+    reads: list[str] = []
+    with torch.no_grad():
+        for i in range(0, len(images), batch):
+            x = torch.from_numpy(normalize(images[i : i + batch])[:, None])
+            probs = model(x).exp().numpy()
+            reads.extend(d.text for d in decode_batch(probs, alphabet))
+    model.train()
+    return reads
+
+
+def evaluate(model, alphabet: str, val: tuple[np.ndarray, list[str]] | None, dev: list[DevSet]) -> dict[str, float]:
+    results: dict[str, float] = {}
+    if val is not None:
+        images, targets = val
+        reads = _predict(model, images, alphabet)
+        results["synthetic"] = float(np.mean([r == t for r, t in zip(reads, targets, strict=False)]))
+    for ds in dev:
+        report = score(ds.items, _predict(model, ds.images, alphabet))
+        results[ds.name] = report.visible_char_accuracy if ds.masked else report.exact
+    return results
+
+
+def _batch_indices(step: int, batch: int, n: int, seed: int) -> np.ndarray:
+    """Deterministic epoch-wise shuffling, so a resumed run sees the same batches."""
+    start = step * batch
+    epoch, offset = divmod(start, n)
+    order = np.random.default_rng([seed, epoch]).permutation(n)
+    idx = order[offset : offset + batch]
+    if len(idx) < batch:
+        idx = np.concatenate([idx, np.random.default_rng([seed, epoch + 1]).permutation(n)[: batch - len(idx)]])
+    return idx
+
+
+def train(opts: TrainOptions) -> dict:
+    torch.set_num_threads(opts.threads)
+    torch.manual_seed(opts.seed)
+    config = load_model_config(opts.config)
+    model = build_model(config)
+    images, labels = load_cache(opts.cache)
+    if images.shape[1:] != (config.input_height, config.input_width):
+        raise ValueError(
+            f"cache {opts.cache} holds {images.shape[1:]} images, model {config.name} wants {(config.input_height, config.input_width)}"
+        )
+    images = np.ascontiguousarray(images)  # into memory: the cache is read many times
+    targets = [row["target"] for row in labels]
+    val = None
+    if opts.val_cache:
+        vi, vl = load_cache(opts.val_cache)
+        val = (np.ascontiguousarray(vi), [row["target"] for row in vl])
+    user = load_labelled_folder(opts.data, config.input_width, config.input_height) if opts.data else None
+    dev = load_dev_sets(opts.dev_root, config.input_width, config.input_height) if opts.dev_root else []
+
+    opts.out.mkdir(parents=True, exist_ok=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=opts.lr, weight_decay=1e-4)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=opts.lr, total_steps=opts.steps, pct_start=0.08)
+    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+    step, elapsed_before = 0, 0.0
+    if opts.resume and (opts.out / "last.pt").exists():
+        state = torch.load(opts.out / "last.pt", weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, elapsed_before, opts.history = state["step"], state["elapsed"], state["history"]
+    elif opts.init:
+        model.load_state_dict(torch.load(opts.init, weights_only=False)["model"])
+
+    rng = np.random.default_rng([opts.seed, step])
+    start = time.time()
+    n_user = round(opts.batch_size * opts.data_share) if user else 0
+    bar = tqdm(total=opts.steps, initial=step, desc="train", unit="step")
+    model.train()
+    while step < opts.steps:
+        idx = _batch_indices(step, opts.batch_size - n_user, len(images), opts.seed)
+        batch_images = images[idx]
+        batch_text = [targets[i] for i in idx]
+        if user:
+            uidx = _batch_indices(step, n_user, len(user[0]), opts.seed + 1)
+            batch_images = np.concatenate([batch_images, user[0][uidx]])
+            batch_text += [user[1][i] for i in uidx]
+        x = torch.from_numpy(normalize(augment(batch_images, rng))[:, None])
+        flat, lengths = encode_targets(batch_text, config.alphabet)
+        log_probs = model(x)  # N x T x C
+        t = log_probs.shape[1]
+        loss = ctc(
+            log_probs.permute(1, 0, 2),
+            torch.from_numpy(flat),
+            torch.full((len(idx) + n_user,), t, dtype=torch.long),
+            torch.from_numpy(lengths),
+        )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{scheduler.get_last_lr()[0]:.1e}")
+        if step % opts.eval_every == 0 or step == opts.steps:
+            results = evaluate(model, config.alphabet, val, dev)
+            elapsed = elapsed_before + time.time() - start
+            opts.history.append(
+                {
+                    "step": step,
+                    "loss": round(loss.item(), 4),
+                    "minutes": round(elapsed / 60, 1),
+                    **{k: round(v, 4) for k, v in results.items()},
+                }
+            )
+            bar.write(json.dumps(opts.history[-1]))
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "step": step,
+                    "elapsed": elapsed,
+                    "history": opts.history,
+                    "config": config.model_dump(),
+                    "options": {k: str(v) for k, v in asdict(opts).items() if k != "history"},
+                },
+                opts.out / "last.pt",
+            )
+    bar.close()
+    summary = {
+        "config": config.name,
+        "steps": step,
+        "minutes": round((elapsed_before + time.time() - start) / 60, 1),
+        "history": opts.history,
+    }
+    (opts.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+__all__ = ["LabelledCrop", "TrainOptions", "evaluate", "train"]

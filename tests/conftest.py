@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+DEV = SHARED / "data" / "dev"
+SHARED_FONTS = SHARED / "fonts"
+
+
+@pytest.fixture(scope="session")
+def generator():
+    from platereader.generation import PlateGenerator
+
+    return PlateGenerator(seed=7)
+
+
+def needs_dev() -> pytest.MarkDecorator:
+    return pytest.mark.skipif(
+        not (DEV / "crops_manifest.jsonl").is_file(), reason=f"real dev plates not available ({DEV} is absent, as in a fresh clone)"
+    )

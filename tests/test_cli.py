@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from platereader.cli import main
+from platereader.runtime.recognizer import DEFAULT_MODEL
+
+REPO = Path(__file__).resolve().parent.parent
+needs_model = pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="no shipped recognizer model")
+
+
+def test_synth_writes_what_it_says(tmp_path):
+    out = tmp_path / "synth"
+    result = CliRunner().invoke(
+        main, ["synth", "--countries", "de,fr", "--count", "12", "--out", str(out), "--seed", "3", "--preview", str(tmp_path / "sheet.png")]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (out / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 12
+    for row in rows:
+        assert (out / row["image"]).is_file()
+        assert {"text", "country", "format", "rows", "corners"} <= set(row)
+        assert row["country"] in ("DE", "FR", "")
+        assert len(row["corners"]) == 4
+    assert cv2.imread(str(tmp_path / "sheet.png")) is not None
+    again = tmp_path / "again"
+    CliRunner().invoke(main, ["synth", "--countries", "de,fr", "--count", "12", "--out", str(again), "--seed", "3"])
+    assert (again / "labels.jsonl").read_text() == (out / "labels.jsonl").read_text()
+
+
+def test_synth_rejects_bad_input(tmp_path):
+    result = CliRunner().invoke(main, ["synth", "--countries", "zz", "--count", "2", "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "unknown country" in result.output
+    result = CliRunner().invoke(main, ["synth", "--count", "2", "--out", str(tmp_path), "--font-dir", str(tmp_path / "nope")])
+    assert result.exit_code != 0 and "does not exist" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("code: XX\nname: X\nsources: [x]\nformats: []\n")
+    result = CliRunner().invoke(main, ["synth", "--count", "2", "--out", str(tmp_path), "--format-file", str(bad)])
+    assert result.exit_code != 0 and "bad.yaml" in result.output and "formats" in result.output
+
+
+@pytest.fixture
+def mixed_folder(tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for name in ("es.png", "gb.png"):
+        (folder / name).write_bytes((REPO / "examples" / name).read_bytes())
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "corrupt.jpg").write_bytes(b"\xff\xd8 this is not a jpeg")
+    return folder
+
+
+@needs_model
+def test_read_json_schema_and_failures(mixed_folder):
+    result = CliRunner().invoke(main, ["read", "--crop", "--json", str(mixed_folder)])
+    assert result.exit_code == 1  # some images failed; the rest were read
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 4
+    by_name = {Path(row["image"]).name: row for row in lines}
+    for bad in ("empty.png", "corrupt.jpg"):
+        assert set(by_name[bad]) == {"image", "error"} and bad in by_name[bad]["error"]
+    for good in ("es.png", "gb.png"):
+        row = by_name[good]
+        assert set(row) == {"image", "plates"}
+        for plate in row["plates"]:
+            assert set(plate) >= {"text", "confidence", "char_confidences"}
+            assert len(plate["char_confidences"]) == len(plate["text"])
+            assert 0 <= plate["confidence"] <= 1
+
+
+@needs_model
+def test_read_table_and_missing_file(tmp_path):
+    result = CliRunner().invoke(main, ["read", "--crop", str(REPO / "examples" / "es.png"), str(tmp_path / "missing.png")])
+    assert result.exit_code == 1
+    assert "es.png" in result.stdout and "no such file" in result.stdout
+
+
+@needs_model
+def test_eval_prints_accuracy_and_writes_report(tmp_path):
+    result = CliRunner().invoke(main, ["eval", "--crop", str(REPO / "examples" / "labels.jsonl"), "--report", str(tmp_path / "rep")])
+    assert result.exit_code == 0, result.output
+    assert "exact match:" in result.stdout and "character error rate" in result.stdout
+    assert (tmp_path / "rep" / "index.html").is_file()
+
+
+@needs_model
+def test_python_api_accepts_path_array_and_pil():
+    from PIL import Image
+
+    from platereader import Reader
+
+    reader = Reader()
+    path = REPO / "examples" / "nl.png"
+    array = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    by_path = reader.read(path)
+    assert by_path and by_path[0].text
+    assert reader.read(array)[0].text == by_path[0].text
+    assert reader.read(Image.open(path))[0].text == by_path[0].text
+    with pytest.raises(ValueError, match="shape"):
+        reader.read(np.zeros((4, 4, 7), np.uint8))

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import numpy as np
+
+from platereader.alphabet import ALPHABET
+from platereader.runtime.decode import greedy_decode
+from platereader.runtime.grammar import NO_FORMAT_PENALTY, Grammar
+from platereader.runtime.recognizer import PlateRead
+
+
+def _probs(sequence: list[str | None], hot: float = 0.9) -> np.ndarray:
+    """One frame per entry: a character (or None for blank) gets probability ``hot``."""
+    c = len(ALPHABET) + 1
+    probs = np.full((len(sequence), c), (1 - hot) / (c - 1), np.float32)
+    for t, ch in enumerate(sequence):
+        probs[t, 0 if ch is None else ALPHABET.index(ch) + 1] = hot
+    return probs / probs.sum(1, keepdims=True)
+
+
+def test_greedy_decode_collapses_repeats_and_drops_blanks():
+    d = greedy_decode(_probs(["A", "A", None, "A", "B", None, None, "1", "1"]), ALPHABET)
+    assert d.text == "AAB1"
+    assert len(d.char_confidences) == 4 and all(0.85 < c <= 1 for c in d.char_confidences)
+    assert d.frames == [0, 3, 4, 7]
+
+
+def test_empty_read_has_zero_confidence():
+    d = greedy_decode(_probs([None] * 6), ALPHABET)
+    assert d.text == "" and d.confidence == 0.0
+
+
+def _read(probs: np.ndarray) -> PlateRead:
+    d = greedy_decode(probs, ALPHABET)
+    return PlateRead(d.text, d.confidence, d.char_confidences, raw_text=d.text, extra={"frames": d.frames})
+
+
+def test_grammar_replaces_a_letter_a_digit_slot_forbids():
+    # Spanish 1234 BCD read with O in the first digit slot, where 0 had real probability.
+    seq = ["O", None, "2", "3", "4", None, "B", "C", "D"]
+    probs = _probs(seq)
+    probs[0, ALPHABET.index("0") + 1] = 0.3
+    probs[0] /= probs[0].sum()
+    out = Grammar.default().apply(_read(probs), probs, ALPHABET)
+    assert out.raw_text == "O234BCD"
+    assert out.text == "0234BCD"
+
+
+def test_grammar_keeps_unknown_shapes_with_lower_confidence():
+    seq = list("QQQQQQQQQQQQ")  # 12 letters: no format has that length
+    seq = [c if i % 2 == 0 else None for i, c in enumerate(seq * 2)]
+    probs = _probs(seq)
+    read = _read(probs)
+    out = Grammar.default().apply(read, probs, ALPHABET)
+    assert out.text == read.text
+    assert out.confidence == read.confidence * NO_FORMAT_PENALTY
+
+
+def test_grammar_does_not_invent_characters_the_network_never_saw():
+    # Seven digits fit no format, and no letter had real probability anywhere: keep the read.
+    seq = ["1", None, "2", "3", None, "4", "5", "6", None, "7"]
+    probs = _probs(seq, hot=0.99)
+    read = _read(probs)
+    out = Grammar.default().apply(read, probs, ALPHABET)
+    assert out.text == read.text and out.confidence < read.confidence

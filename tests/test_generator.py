@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from platereader.formats import bundled_countries
+from platereader.generation import PlateGenerator
+from platereader.generation.fonts import FontError, FontPool
+from tests.conftest import SHARED_FONTS
+
+
+def test_labels_match_their_country_format(generator):
+    countries = bundled_countries()
+    samples = generator.samples(0, 150)
+    plates = [s for s in samples if s.text]
+    assert len(plates) > 120
+    for s in plates:
+        fmt = countries[s.country].format_named(s.format)
+        assert fmt.matches(s.text), (s.country, s.format, s.text)
+        assert "".join(s.rows) == s.text
+
+
+def test_same_seed_same_output_and_different_seed_differs():
+    a = PlateGenerator(seed=3).samples(0, 12)
+    b = PlateGenerator(seed=3).samples(0, 12)
+    c = PlateGenerator(seed=4).samples(0, 12)
+    for x, y in zip(a, b, strict=False):
+        assert x.text == y.text and np.array_equal(x.image, y.image)
+        assert np.array_equal(x.corners, y.corners)
+    assert any(x.text != z.text for x, z in zip(a, c, strict=False))
+
+
+def test_worker_processes_give_the_same_samples_as_one_process(generator):
+    sequential = [s for batch in generator.stream(5, start=20, count=15) for s in batch]
+    parallel = [s for batch in generator.stream(5, start=20, count=15, workers=2) for s in batch]
+    assert [s.text for s in sequential] == [s.text for s in parallel]
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(sequential, parallel, strict=False))
+
+
+def _inside(points: np.ndarray, quad: np.ndarray, tol: float) -> bool:
+    import cv2
+
+    contour = quad.reshape(-1, 1, 2).astype(np.float32)
+    return all(cv2.pointPolygonTest(contour, (float(x), float(y)), True) >= -tol for x, y in points)
+
+
+def test_corners_and_character_boxes_lie_on_the_plate(generator):
+    checked = 0
+    for s in generator.samples(200, 80):
+        if not s.text:
+            continue
+        _h, w = s.image.shape[:2]
+        assert len(s.char_boxes) == len(s.text)
+        # Corners lie in (or just outside, for a tight crop) the image.
+        assert (s.corners[:, 0] > -0.2 * w).all() and (s.corners[:, 0] < 1.2 * w).all()
+        centres = np.stack([(s.char_boxes[:, 0] + s.char_boxes[:, 2]) / 2, (s.char_boxes[:, 1] + s.char_boxes[:, 3]) / 2], 1)
+        assert _inside(centres, s.corners, tol=1.0), s.text
+        # Reading order: within a row, character centres run left to right.
+        if len(s.rows) == 1:
+            assert (np.diff(centres[:, 0]) > 0).all()
+        checked += 1
+    assert checked > 50
+
+
+def test_model_size_output_and_label_fields():
+    g = PlateGenerator(seed=1, out_size=(128, 32), countries=["es", "gb"])
+    s = next(x for x in g.samples(0, 20) if x.text)
+    assert s.image.shape == (32, 128, 3) and s.image.dtype == np.uint8
+    label = s.label()
+    assert {"text", "readable", "country", "format", "rows", "corners", "char_boxes"} <= set(label)
+    assert s.country in ("ES", "GB")
+
+
+def test_unreadable_samples_have_empty_targets(generator):
+    samples = generator.samples(400, 200)
+    unreadable = [s for s in samples if not s.readable]
+    assert unreadable, "damage should make some plates unreadable"
+    assert all(s.target == "" for s in unreadable)
+    assert all(s.target == s.text for s in samples if s.readable)
+    # Plates too small to read are never kept as readable.
+    assert all(s.plate_width_px >= 20 for s in samples if s.text)
+    assert not [s for s in samples if s.readable and s.plate_width_px < 25]
+
+
+def test_bad_font_directories_fail_clearly(tmp_path):
+    with pytest.raises(FontError, match="does not exist"):
+        FontPool([tmp_path / "nope"])
+    with pytest.raises(FontError, match="no usable"):
+        FontPool([tmp_path])
+    (tmp_path / "Broken-Bold.ttf").write_bytes(b"not a font at all")
+    with pytest.raises(FontError, match=r"Broken-Bold\.ttf"):
+        FontPool([tmp_path])
+
+
+@pytest.mark.skipif(not SHARED_FONTS.is_dir(), reason=f"{SHARED_FONTS} absent (fresh clone)")
+def test_extra_font_dir_is_used_for_german_plates():
+    g = PlateGenerator(countries=["de"], font_dirs=[SHARED_FONTS], seed=0)
+    fonts = {s.meta["font"] for s in g.samples(0, 60) if s.text}
+    assert any(f.startswith("GL-Nummernschild") for f in fonts)
+
+
+def test_country_weights_follow_the_request():
+    g = PlateGenerator(countries=["nl"], seed=2)
+    samples = [s for s in g.samples(0, 40) if s.text]
+    assert {s.country for s in samples} == {"NL"}
+    assert all(set(s.text) <= set("0123456789BDFGHJKLMNPRSTVXYZ") for s in samples)
+
+
+def test_font_pool_comes_from_packages():
+    pool = FontPool()
+    assert len(pool.fonts) >= 5
+    assert all(Path(f.path).suffix.lower() in (".ttf", ".otf") for f in pool.fonts)

@@ -1,0 +1,36 @@
+"""Every bundled model config builds, runs and exports (docTR-style tests over all models)."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="model tests need the train extra (torch)")
+
+from platereader.models import build_model, load_model_config, registered  # noqa: E402
+from platereader.models.config import CONFIG_DIR  # noqa: E402
+
+CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+
+def test_registry_lists_the_architectures():
+    assert "ctc_cnn" in registered()
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_model_output_shape(name):
+    config = load_model_config(name)
+    model = build_model(config).eval()
+    x = torch.zeros(3, 1, config.input_height, config.input_width)
+    out = model(x)
+    assert out.shape[0] == 3 and out.shape[2] == config.num_classes
+    assert out.shape[1] >= 2 * 10  # enough frames for 10 characters with blanks between
+    assert torch.allclose(out.exp().sum(-1), torch.ones(3, out.shape[1]), atol=1e-4)
+
+
+def test_bad_config_names_the_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\narch: ctc_cnn\nchannels: [8]\npools: [[2, 2]]\n")
+    with pytest.raises(ValueError, match=r"bad\.yaml"):
+        load_model_config(bad)
+    with pytest.raises(ValueError, match="no such model config"):
+        load_model_config("does_not_exist")

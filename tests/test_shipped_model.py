@@ -1,0 +1,54 @@
+"""Floors on the shipped model's accuracy: generated plates always, real dev crops when present.
+
+The floors sit a few points under the figures in the model card, so a regression fails loudly.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from platereader.evaluation import score
+from platereader.generation import PlateGenerator
+from platereader.runtime.images import load_image
+from platereader.runtime.recognizer import DEFAULT_MODEL, DEFAULT_MODEL_INT8, Recognizer
+from tests.conftest import DEV, needs_dev
+
+pytestmark = pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="no shipped recognizer model")
+
+SYNTHETIC_FLOOR = 0.93
+DEV_FLOORS = {"roboflow_es_gb": 0.75, "fer_hr_test": 0.7, "uc3m_test": 0.9}  # uc3m: visible characters
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    g = PlateGenerator(seed=4242, negative_rate=0.0)
+    samples = [s for s in g.samples(0, 500) if s.readable][:300]
+    return [s.image for s in samples], [s.text for s in samples]
+
+
+@pytest.mark.parametrize("path", [DEFAULT_MODEL, DEFAULT_MODEL_INT8], ids=["fp32", "int8"])
+def test_reads_generated_plates(held_out, path):
+    crops, texts = held_out
+    reads = Recognizer(path, threads=2).read_crops(crops)
+    accuracy = sum(r.text == t for r, t in zip(reads, texts, strict=False)) / len(texts)
+    assert accuracy >= SYNTHETIC_FLOOR, f"{path.name}: {accuracy:.1%} of {len(texts)} generated plates"
+
+
+def test_says_when_there_is_no_plate():
+    g = PlateGenerator(seed=99, negative_rate=1.0)
+    crops = [s.image for s in g.samples(0, 60)]
+    reads = Recognizer(threads=2).read_crops(crops)
+    empty = sum(not r.text for r in reads) / len(reads)
+    assert empty >= 0.8, f"only {empty:.0%} of plate-free crops read as empty"
+
+
+@needs_dev()
+@pytest.mark.parametrize("subset", sorted(DEV_FLOORS))
+def test_reads_real_dev_crops(subset):
+    from platereader.training.devsets import dev_subsets
+
+    items = dev_subsets(DEV)[subset]
+    reads = Recognizer(threads=2).read_crops([load_image(i.image) for i in items])
+    report = score(items, [r.text for r in reads])
+    value = report.visible_char_accuracy if report.visible_char_accuracy is not None else report.exact
+    assert value >= DEV_FLOORS[subset], f"{subset}: {value:.1%} (n={report.n})"

@@ -1,0 +1,89 @@
+"""A few-step training smoke run: cache -> train -> checkpoint -> resume -> ONNX -> runtime read."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch", reason="training tests need the train extra (torch)")
+
+from platereader.runtime.recognizer import Recognizer
+from platereader.training.cache import build_cache, load_cache
+from platereader.training.export import export_onnx, quantize_int8
+from platereader.training.train import TrainOptions, train
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run")
+    cache = build_cache(root / "cache", 96, (128, 32), seed=5, workers=0)
+    opts = TrainOptions(out=root / "out", cache=cache, val_cache=cache, config="ctc_micro", steps=4, batch_size=16, eval_every=2)
+    summary = train(opts)
+    return root, cache, summary
+
+
+def test_cache_round_trip(tiny_run):
+    _, cache, _ = tiny_run
+    images, labels = load_cache(cache)
+    assert images.shape == (96, 32, 128) and images.dtype == np.uint8
+    assert len(labels) == 96 and {"target", "text", "country", "readable"} <= set(labels[0])
+
+
+def test_training_writes_checkpoints_and_history(tiny_run):
+    root, _, summary = tiny_run
+    assert summary["steps"] == 4
+    assert [h["step"] for h in summary["history"]] == [2, 4]
+    assert "synthetic" in summary["history"][0]
+    assert (root / "out" / "last.pt").is_file()
+    assert json.loads((root / "out" / "summary.json").read_text())["steps"] == 4
+
+
+def test_resume_continues_from_the_checkpoint(tiny_run):
+    root, cache, _ = tiny_run
+    opts = TrainOptions(out=root / "out", cache=cache, config="ctc_micro", steps=6, batch_size=16, eval_every=2, resume=True)
+    summary = train(opts)
+    assert [h["step"] for h in summary["history"]] == [2, 4, 6]
+
+
+def test_fine_tune_mixes_user_crops(tiny_run, tmp_path):
+    import cv2
+
+    root, cache, _ = tiny_run
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    rows = []
+    for i in range(4):
+        img = np.full((30, 120, 3), 230, np.uint8)
+        cv2.putText(img, f"AB{i}23", (5, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2)
+        cv2.imwrite(str(folder / f"{i}.png"), img)
+        rows.append(json.dumps({"image": f"{i}.png", "text": f"AB {i}23"}))
+    (folder / "labels.jsonl").write_text("\n".join(rows))
+    opts = TrainOptions(
+        out=tmp_path / "ft",
+        cache=cache,
+        config="ctc_micro",
+        steps=2,
+        batch_size=8,
+        eval_every=2,
+        init=root / "out" / "last.pt",
+        data=folder,
+        data_share=0.5,
+    )
+    assert train(opts)["steps"] == 2
+
+
+def test_export_and_read_with_onnxruntime(tiny_run):
+    root, cache, _ = tiny_run
+    onnx_path = export_onnx(root / "out" / "last.pt", root / "model.onnx")
+    images, _ = load_cache(cache)
+    int8_path = quantize_int8(onnx_path, root / "model.int8.onnx", np.asarray(images[:32]))
+    crop = np.repeat(np.asarray(images[0])[..., None], 3, axis=2)
+    for path in (onnx_path, int8_path):
+        recognizer = Recognizer(path, threads=1)
+        assert recognizer.width == 128 and recognizer.height == 32
+        read = recognizer.read_crops([crop, crop])[0]
+        assert isinstance(read.text, str) and len(read.char_confidences) == len(read.text)
+        probs = recognizer.probabilities([crop])
+        assert probs.shape[0] == 1 and np.allclose(probs.sum(-1), 1, atol=1e-3)
