@@ -35,14 +35,16 @@ def _read(probs: np.ndarray) -> PlateRead:
 
 
 def test_grammar_replaces_a_letter_a_digit_slot_forbids():
-    # Spanish 1234 BCD read with O in the first digit slot, where 0 had real probability.
-    seq = ["O", None, "2", "3", "4", None, "B", "C", "D"]
+    # Spanish 1204 BCD read with O in the third digit slot (no format has a letter there), where 0
+    # had real probability.
+    seq = ["1", None, "2", "O", "4", None, "B", "C", "D"]
     probs = _probs(seq)
-    probs[0, ALPHABET.index("0") + 1] = 0.3
-    probs[0] /= probs[0].sum()
+    probs[3, ALPHABET.index("0") + 1] = 0.3
+    probs[3] /= probs[3].sum()
     out = Grammar.default().apply(_read(probs), probs, ALPHABET)
-    assert out.raw_text == "O234BCD"
-    assert out.text == "0234BCD"
+    assert out.raw_text == "12O4BCD"
+    assert out.text == "1204BCD"
+    assert out.confidence < 0.9**7
 
 
 def test_grammar_keeps_unknown_shapes_with_lower_confidence():

@@ -19,7 +19,10 @@ from platereader.training.train import TrainOptions, train
 def tiny_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("run")
     cache = build_cache(root / "cache", 96, (128, 32), seed=5, workers=0)
-    opts = TrainOptions(out=root / "out", cache=cache, val_cache=cache, config="ctc_micro", steps=4, batch_size=16, eval_every=2)
+    # A 6-step run interrupted after 4 steps (resumed below).
+    opts = TrainOptions(
+        out=root / "out", cache=cache, val_cache=cache, config="ctc_micro", steps=6, batch_size=16, eval_every=2, stop_after=4
+    )
     summary = train(opts)
     return root, cache, summary
 
@@ -42,6 +45,8 @@ def test_training_writes_checkpoints_and_history(tiny_run):
 
 def test_resume_continues_from_the_checkpoint(tiny_run):
     root, cache, _ = tiny_run
+    with pytest.raises(ValueError, match="same --steps"):
+        train(TrainOptions(out=root / "out", cache=cache, config="ctc_micro", steps=9, batch_size=16, resume=True))
     opts = TrainOptions(out=root / "out", cache=cache, config="ctc_micro", steps=6, batch_size=16, eval_every=2, resume=True)
     summary = train(opts)
     assert [h["step"] for h in summary["history"]] == [2, 4, 6]

@@ -25,16 +25,17 @@ GREEK_TO_LATIN = {
 }  # fmt: skip
 
 
-def normalize_label(raw: str) -> str:
+def normalize_label(raw: str, keep: str = "") -> str:
     """Map a registration as written (separators, Cyrillic, diacritics) to the model alphabet.
 
     Separators vanish, look-alike scripts become Latin, and diacritics other than the German
-    umlauts are stripped (HR Č -> C). Raises ValueError for characters with no mapping.
+    umlauts are stripped (HR Č -> C); characters in ``keep`` (e.g. MASK) pass through. Raises
+    ValueError for characters with no mapping.
     """
     out = []
     for ch in raw.upper():
         ch = CYRILLIC_TO_LATIN.get(ch, GREEK_TO_LATIN.get(ch, ch))
-        if ch in ALPHABET:
+        if ch in ALPHABET or ch in keep:
             out.append(ch)
             continue
         if ch in " -·.*_/":

@@ -192,6 +192,13 @@ def evaluate(manifest: Path, crop: bool, model: Path | None, int8: bool, no_gram
 )
 @click.option("--data-share", type=click.FloatRange(0, 1), default=0.5, show_default=True)
 @click.option(
+    "--unreadable-share",
+    type=click.FloatRange(0, 1),
+    default=1.0,
+    show_default=True,
+    help="Share of the generated plates marked unreadable (empty target) to train on.",
+)
+@click.option(
     "--dev-root",
     type=click.Path(path_type=Path),
     default=Path("../shared/data/dev"),
@@ -226,6 +233,7 @@ def train(
     resume: bool,
     workers: int,
     mask_rate: float | None,
+    unreadable_share: float,
 ) -> None:
     """Train the recognizer on generated plates (render once into a cache, then optimise)."""
     try:
@@ -280,7 +288,7 @@ def train(
 )
 @click.option("--calibration", type=click.Path(file_okay=False, path_type=Path), help="Cache folder for int8 calibration.")
 def export(checkpoint: Path, out: Path, calibration: Path | None) -> None:
-    """Export CHECKPOINT to ONNX (fp32, and int8 when --calibration is given)."""
+    """Export CHECKPOINT to ONNX (fp32, and int8 when --calibration is given) plus a weights-only .pt."""
     from platereader.training.export import export_onnx, quantize_int8
 
     export_onnx(checkpoint, out)

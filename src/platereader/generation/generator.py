@@ -73,6 +73,7 @@ class PlateGenerator:
         negative_rate: float = 0.03,
         shots_per_plate: int = 3,
         mask_rate: float = 0.0,
+        max_shot_width: float | None = None,
     ):
         self.countries: dict[str, Country] = load_countries(countries, format_files)
         self.fonts = FontPool(font_dirs)
@@ -86,6 +87,9 @@ class PlateGenerator:
         # Share of plates with 1-2 characters hidden under grey boxes (target MASK there), for
         # reading data sets that mask part of each registration.
         self.mask_rate = mask_rate
+        # Plates wider than this are photographed at this width: a model shrinks them anyway, and
+        # shooting at full size costs time. Defaults to 1.25x the output width when out_size is set.
+        self.max_shot_width = max_shot_width or (1.25 * out_size[0] if out_size else None)
         self._codes = list(self.countries)
         self._weights = [c.weight for c in self.countries.values()]
         self._preferred = {code: self.fonts.preferred(c.fonts) for code, c in self.countries.items()}
@@ -134,8 +138,8 @@ class PlateGenerator:
             spec, flat, plate_w, masked = self._plate(plate_index)
             if shot_index:
                 plate_w = float(np.clip(plate_w * rng.uniform(0.7, 1.4), 20, 300))
-            if self.out_size:  # big plates are shrunk to the model's size anyway: shoot them at most ~1.25x it
-                plate_w = min(plate_w, 1.25 * self.out_size[0])
+            if self.max_shot_width:
+                plate_w = min(plate_w, self.max_shot_width)
             shot = shoot(flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w)
             meta = {"font": spec.font.name, "colors": spec.colors.name, "cnr": round(shot.cnr, 2)}
             if masked:
@@ -159,26 +163,35 @@ class PlateGenerator:
         return [self.sample(i) for i in range(start, start + count)]
 
     def stream(self, batch_size: int, start: int = 0, count: int | None = None, workers: int = 0) -> Iterator[list[Sample]]:
-        """Batches of samples in index order, in memory; ``workers`` > 0 renders in processes."""
-        starts = range(start, start + count, batch_size) if count is not None else _forever(start, batch_size)
+        """Batches of samples in index order, in memory; ``workers`` > 0 renders in processes.
+
+        With ``count`` None the stream never ends (take what you need from it).
+        """
         end = start + count if count is not None else None
 
         def size(s: int) -> int:
             return batch_size if end is None else min(batch_size, end - s)
 
         if workers <= 0:
-            for s in starts:
+            s = start
+            while end is None or s < end:
                 yield self.samples(s, size(s))
+                s += batch_size
             return
         ctx = mp.get_context("fork")
         with ctx.Pool(workers, initializer=_init_worker, initargs=(self,)) as pool:
-            yield from pool.imap(_worker_samples, ((s, size(s)) for s in starts), chunksize=1)
-
-
-def _forever(start: int, step: int) -> Iterator[int]:
-    while True:
-        yield start
-        start += step
+            if end is not None:  # a known number of batches: one pipeline, no stalls
+                yield from pool.imap(_worker_samples, [(w, size(w)) for w in range(start, end, batch_size)], chunksize=1)
+                return
+            s = start
+            while True:
+                # A bounded window of batches at a time: Pool.imap would otherwise queue an
+                # endless stream's tasks without limit.
+                window = []
+                while len(window) < workers * 4:
+                    window.append(s)
+                    s += batch_size
+                yield from pool.imap(_worker_samples, [(w, size(w)) for w in window], chunksize=1)
 
 
 _WORKER: PlateGenerator | None = None

@@ -23,7 +23,6 @@ class ModelConfig(BaseModel):
     channels: list[int] = Field(min_length=3)  # one conv stage each
     pools: list[tuple[int, int]]  # (h, w) pooling after each stage; (1, 1) = none
     head_channels: int = 96
-    rows: int = Field(2, ge=1, le=3)  # feature rows read in sequence: top row first (two-row plates)
 
     @property
     def num_classes(self) -> int:

@@ -1,7 +1,6 @@
-"""CTC-read CNN: conv stages down to ``rows`` feature rows, rows laid end to end as one sequence.
+"""CTC-read CNN: conv stages, the remaining feature rows max-pooled into one, CTC over columns.
 
-For a one-row plate the network may spend the sequence of either row on the characters (CTC
-lets it pick); for a two-row plate the top row's sequence reads the top line, then the bottom.
+Two-row plates reach it unfolded into one row by pre-processing (runtime.preprocess.prepare_crop).
 """
 
 from __future__ import annotations
@@ -31,8 +30,8 @@ class CtcCnn(nn.Module):
                 layers.append(nn.MaxPool2d((ph, pw)))
             height //= ph
             cin = cout
-        if height != config.rows:
-            raise ValueError(f"{config.name}: pools leave {height} feature rows, config says rows={config.rows}")
+        if height < 1:
+            raise ValueError(f"{config.name}: pools shrink {config.input_height} px of height below one feature row")
         self.backbone = nn.Sequential(*layers)
         self.head = nn.Sequential(
             nn.Conv1d(cin, config.head_channels, 3, padding=1),
@@ -42,8 +41,6 @@ class CtcCnn(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """N x 1 x H x W in [-1, 1] -> N x T x classes log-probabilities (T = rows * width')."""
-        f = self.backbone(x)  # N x C x rows x W'
-        n, c, r, w = f.shape
-        seq = f.permute(0, 1, 2, 3).reshape(n, c, r * w)  # row 0 then row 1
+        """N x 1 x H x W in [-1, 1] -> N x T x classes log-probabilities (T = feature columns)."""
+        seq = self.backbone(x).amax(dim=2)  # N x C x W': strongest response in each column
         return self.head(seq).permute(0, 2, 1).log_softmax(-1)

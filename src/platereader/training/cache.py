@@ -13,7 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from platereader.generation import PlateGenerator
-from platereader.runtime.preprocess import to_grey
+from platereader.runtime.preprocess import prepare_crop, to_grey
 
 
 def build_cache(
@@ -29,13 +29,13 @@ def build_cache(
 ) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     width, height = size
-    generator = PlateGenerator(countries=countries, font_dirs=font_dirs, seed=seed, out_size=(width, height), mask_rate=mask_rate)
+    generator = PlateGenerator(countries=countries, font_dirs=font_dirs, seed=seed, mask_rate=mask_rate, max_shot_width=1.25 * width)
     images = np.lib.format.open_memmap(out / "images.tmp.npy", mode="w+", dtype=np.uint8, shape=(count, height, width))
     with open(out / "labels.jsonl", "w", encoding="utf-8") as labels, tqdm(total=count, desc=f"render {out.name}", unit="img") as bar:
         i = 0
         for samples in generator.stream(batch, count=count, workers=workers):
             for s in samples:
-                images[i] = to_grey(s.image)
+                images[i] = to_grey(prepare_crop(s.image, width, height))
                 labels.write(
                     json.dumps({"target": s.target, "text": s.text, "country": s.country, "readable": s.readable, "rows": len(s.rows)})
                     + "\n"

@@ -9,14 +9,15 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from platereader.alphabet import normalize_label
+from platereader.alphabet import ALPHABET, MASK, normalize_label
 from platereader.runtime.images import ImageError, load_image
-from platereader.runtime.preprocess import resize_crop, to_grey
+from platereader.runtime.preprocess import prepare_crop, to_grey
 
 
-def load_labelled_folder(folder: Path, width: int, height: int) -> tuple[np.ndarray, list[str]]:
+def load_labelled_folder(folder: Path, width: int, height: int, alphabet: str = ALPHABET) -> tuple[np.ndarray, list[str]]:
     """A folder of crops with ``labels.jsonl`` ({"image": ..., "text": ...}) or ``labels.csv``
-    (columns image,text). Returns model-size grey images and normalised labels; bad rows raise."""
+    (columns image,text). Returns model-size grey images and normalised labels; bad rows raise.
+    A label may use MASK ("?") for a hidden character when the model's alphabet has it."""
     folder = Path(folder)
     rows: list[tuple[str, str]] = []
     if (folder / "labels.jsonl").is_file():
@@ -41,10 +42,13 @@ def load_labelled_folder(folder: Path, width: int, height: int) -> tuple[np.ndar
     labels = []
     for i, (name, text) in enumerate(tqdm(rows, desc=f"load {folder.name}", unit="img", leave=False)):
         try:
-            images[i] = to_grey(resize_crop(load_image(folder / name), width, height))
+            images[i] = to_grey(prepare_crop(load_image(folder / name), width, height))
         except ImageError as exc:
             raise ValueError(f"{folder}: {exc}") from None
-        labels.append(normalize_label(text))
+        try:
+            labels.append(normalize_label(text, keep=MASK if MASK in alphabet else ""))
+        except ValueError as exc:
+            raise ValueError(f"{folder}: {name}: {exc}") from None
     return images, labels
 
 

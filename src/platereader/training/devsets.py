@@ -9,7 +9,7 @@ import numpy as np
 
 from platereader.evaluation import LabelledCrop, load_manifest
 from platereader.runtime.images import load_image
-from platereader.runtime.preprocess import resize_crop, to_grey
+from platereader.runtime.preprocess import prepare_crop, to_grey
 
 
 @dataclass
@@ -46,6 +46,6 @@ def load_dev_sets(
     out = []
     for name in names:
         items = subsets[name]
-        images = np.stack([to_grey(resize_crop(load_image(i.image), width, height)) for i in items])
+        images = np.stack([to_grey(prepare_crop(load_image(i.image), width, height)) for i in items])
         out.append(DevSet(name, items, images, masked=all(i.text is None for i in items)))
     return out

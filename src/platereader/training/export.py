@@ -52,6 +52,8 @@ def export_onnx(checkpoint: Path, out: Path) -> Path:
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(proto, str(out))
+    # Weights only (no optimiser state) beside the ONNX file: the starting point for fine-tuning.
+    torch.save({"model": model.state_dict(), "config": config.model_dump()}, out.with_suffix(".pt"))
     return out
 
 

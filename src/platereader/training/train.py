@@ -38,9 +38,11 @@ class TrainOptions:
     init: Path | None = None  # start from these weights (fine-tuning)
     data: Path | None = None  # user's labelled crops to mix in
     data_share: float = 0.5  # share of each batch taken from ``data``
+    unreadable_share: float = 1.0  # share of the cache's unreadable / plate-free samples to train on
     dev_root: Path | None = None
     threads: int = 2
     resume: bool = False
+    stop_after: int | None = None  # stop (resumably) at this step, e.g. to share the machine
     history: list = field(default_factory=list)
 
 
@@ -68,6 +70,16 @@ def evaluate(model, alphabet: str, val: tuple[np.ndarray, list[str]] | None, dev
     return results
 
 
+def _keep_indices(labels: list[dict], unreadable_share: float, seed: int) -> np.ndarray:
+    """All readable samples plus a seeded share of the empty-target ones (illegible or no plate).
+
+    Too many empty targets teach the network to answer nothing whenever it is unsure.
+    """
+    empty = np.array([not row["target"] for row in labels])
+    chosen = np.random.default_rng([seed, 7]).random(len(labels)) < unreadable_share
+    return np.flatnonzero(~empty | chosen)
+
+
 def _batch_indices(step: int, batch: int, n: int, seed: int) -> np.ndarray:
     """Deterministic epoch-wise shuffling, so a resumed run sees the same batches."""
     start = step * batch
@@ -89,13 +101,14 @@ def train(opts: TrainOptions) -> dict:
         raise ValueError(
             f"cache {opts.cache} holds {images.shape[1:]} images, model {config.name} wants {(config.input_height, config.input_width)}"
         )
-    images = np.ascontiguousarray(images)  # into memory: the cache is read many times
-    targets = [row["target"] for row in labels]
+    keep = _keep_indices(labels, opts.unreadable_share, opts.seed)
+    images = np.ascontiguousarray(images[keep])  # into memory: the cache is read many times
+    targets = [labels[i]["target"] for i in keep]
     val = None
     if opts.val_cache:
         vi, vl = load_cache(opts.val_cache)
         val = (np.ascontiguousarray(vi), [row["target"] for row in vl])
-    user = load_labelled_folder(opts.data, config.input_width, config.input_height) if opts.data else None
+    user = load_labelled_folder(opts.data, config.input_width, config.input_height, config.alphabet) if opts.data else None
     dev = load_dev_sets(opts.dev_root, config.input_width, config.input_height) if opts.dev_root else []
 
     opts.out.mkdir(parents=True, exist_ok=True)
@@ -105,6 +118,8 @@ def train(opts: TrainOptions) -> dict:
     step, elapsed_before = 0, 0.0
     if opts.resume and (opts.out / "last.pt").exists():
         state = torch.load(opts.out / "last.pt", weights_only=False)
+        if state["scheduler"]["total_steps"] != opts.steps:
+            raise ValueError(f"{opts.out / 'last.pt'} was a {state['scheduler']['total_steps']}-step run; resume it with the same --steps")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -117,7 +132,8 @@ def train(opts: TrainOptions) -> dict:
     n_user = round(opts.batch_size * opts.data_share) if user else 0
     bar = tqdm(total=opts.steps, initial=step, desc="train", unit="step")
     model.train()
-    while step < opts.steps:
+    last = min(opts.steps, opts.stop_after or opts.steps)
+    while step < last:
         idx = _batch_indices(step, opts.batch_size - n_user, len(images), opts.seed)
         batch_images = images[idx]
         batch_text = [targets[i] for i in idx]
@@ -143,7 +159,7 @@ def train(opts: TrainOptions) -> dict:
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{scheduler.get_last_lr()[0]:.1e}")
-        if step % opts.eval_every == 0 or step == opts.steps:
+        if step % opts.eval_every == 0 or step == last:
             results = evaluate(model, config.alphabet, val, dev)
             elapsed = elapsed_before + time.time() - start
             opts.history.append(
