@@ -31,7 +31,7 @@ class Sample:
     corners: np.ndarray  # 4 x 2 (TL, TR, BR, BL), image pixels
     char_boxes: np.ndarray  # N x 4 (x0, y0, x1, y1), image pixels
     readable: bool
-    plate_width_px: float  # plate width as the camera saw it, before resizing to out_size
+    plate_width_px: float  # plate width as photographed (at most max_shot_width), before resizing
     meta: dict = field(default_factory=dict)
 
     @property
