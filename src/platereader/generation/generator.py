@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 import random
 from collections.abc import Iterator
@@ -168,30 +169,18 @@ class PlateGenerator:
         With ``count`` None the stream never ends (take what you need from it).
         """
         end = start + count if count is not None else None
-
-        def size(s: int) -> int:
-            return batch_size if end is None else min(batch_size, end - s)
-
+        starts = range(start, end, batch_size) if end is not None else itertools.count(start, batch_size)
+        tasks = ((s, batch_size if end is None else min(batch_size, end - s)) for s in starts)
         if workers <= 0:
-            s = start
-            while end is None or s < end:
-                yield self.samples(s, size(s))
-                s += batch_size
+            for task in tasks:
+                yield self.samples(*task)
             return
-        ctx = mp.get_context("fork")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(self,)) as pool:
-            if end is not None:  # a known number of batches: one pipeline, no stalls
-                yield from pool.imap(_worker_samples, [(w, size(w)) for w in range(start, end, batch_size)], chunksize=1)
-                return
-            s = start
-            while True:
-                # A bounded window of batches at a time: Pool.imap would otherwise queue an
-                # endless stream's tasks without limit.
-                window = []
-                while len(window) < workers * 4:
-                    window.append(s)
-                    s += batch_size
-                yield from pool.imap(_worker_samples, [(w, size(w)) for w in window], chunksize=1)
+        # A finite stream goes to the pool in one piece (no stalls); an endless one in windows,
+        # because Pool.imap would queue an endless iterator's tasks without limit.
+        window = None if end is not None else workers * 4
+        with mp.get_context("fork").Pool(workers, initializer=_init_worker, initargs=(self,)) as pool:
+            while chunk := list(itertools.islice(tasks, window)):
+                yield from pool.imap(_worker_samples, chunk, chunksize=1)
 
 
 _WORKER: PlateGenerator | None = None
