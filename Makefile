@@ -16,7 +16,8 @@ $(VENV)/.train-extras: $(BIN)/platereader
 	touch $@
 
 demo: $(BIN)/platereader
-	$(BIN)/platereader read --crop examples/
+	$(BIN)/platereader read examples/scenes/
+	$(BIN)/platereader read --crop examples/crops/
 
 test: $(VENV)/.train-extras
 	$(BIN)/ruff check src tests benchmarks scripts
@@ -24,4 +25,5 @@ test: $(VENV)/.train-extras
 
 bench: $(VENV)/.train-extras
 	$(BIN)/python benchmarks/recognizer.py
+	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/synth_throughput.py

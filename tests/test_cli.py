@@ -50,7 +50,7 @@ def mixed_folder(tmp_path):
     folder = tmp_path / "imgs"
     folder.mkdir()
     for name in ("es.png", "gb.png"):
-        (folder / name).write_bytes((REPO / "examples" / name).read_bytes())
+        (folder / name).write_bytes((REPO / "examples" / "crops" / name).read_bytes())
     (folder / "empty.png").write_bytes(b"")
     (folder / "corrupt.jpg").write_bytes(b"\xff\xd8 this is not a jpeg")
     return folder
@@ -76,14 +76,15 @@ def test_read_json_schema_and_failures(mixed_folder):
 
 @needs_model
 def test_read_table_and_missing_file(tmp_path):
-    result = CliRunner().invoke(main, ["read", "--crop", str(REPO / "examples" / "es.png"), str(tmp_path / "missing.png")])
+    result = CliRunner().invoke(main, ["read", "--crop", str(REPO / "examples" / "crops" / "es.png"), str(tmp_path / "missing.png")])
     assert result.exit_code == 1
     assert "es.png" in result.stdout and "no such file" in result.stdout
 
 
 @needs_model
 def test_eval_prints_accuracy_and_writes_report(tmp_path):
-    result = CliRunner().invoke(main, ["eval", "--crop", str(REPO / "examples" / "labels.jsonl"), "--report", str(tmp_path / "rep")])
+    manifest = REPO / "examples" / "crops" / "labels.jsonl"
+    result = CliRunner().invoke(main, ["eval", "--crop", str(manifest), "--report", str(tmp_path / "rep")])
     assert result.exit_code == 0, result.output
     assert "exact match:" in result.stdout and "character error rate" in result.stdout
     assert (tmp_path / "rep" / "index.html").is_file()
@@ -96,11 +97,11 @@ def test_python_api_accepts_path_array_and_pil():
     from platereader import Reader
 
     reader = Reader()
-    path = REPO / "examples" / "nl.png"
+    path = REPO / "examples" / "crops" / "nl.png"
     array = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-    by_path = reader.read(path)
-    assert by_path and by_path[0].text
-    assert reader.read(array)[0].text == by_path[0].text
-    assert reader.read(Image.open(path))[0].text == by_path[0].text
+    by_path = reader.read_crop(path)
+    assert by_path.text
+    assert reader.read_crop(array).text == by_path.text
+    assert reader.read_crop(Image.open(path)).text == by_path.text
     with pytest.raises(ValueError, match="shape"):
-        reader.read(np.zeros((4, 4, 7), np.uint8))
+        reader.read_crop(np.zeros((4, 4, 7), np.uint8))

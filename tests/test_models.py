@@ -6,17 +6,31 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="model tests need the train extra (torch)")
 
-from platereader.models import build_model, load_model_config, registered  # noqa: E402
+from platereader.models import DetectorConfig, build_model, load_model_config, registered  # noqa: E402
 from platereader.models.config import CONFIG_DIR  # noqa: E402
 
 CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+DETECTORS = [name for name in CONFIGS if isinstance(load_model_config(name), DetectorConfig)]
+RECOGNIZERS = [name for name in CONFIGS if name not in DETECTORS]
 
 
 def test_registry_lists_the_architectures():
-    assert "ctc_cnn" in registered()
+    assert {"ctc_cnn", "plate_det"} <= set(registered())
+    assert RECOGNIZERS and DETECTORS
 
 
-@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("name", DETECTORS)
+def test_detector_output_shape(name):
+    from platereader.models.plate_det import HEAD_CHANNELS, DetectorExport
+
+    model = build_model(load_model_config(name)).eval()
+    x = torch.zeros(2, 3, 384, 640)
+    assert model(x).shape == (2, HEAD_CHANNELS, 96, 160)  # stride 4
+    peaks = DetectorExport(model)(x)[:, 0]
+    assert peaks.min() >= 0 and peaks.max() <= 1
+
+
+@pytest.mark.parametrize("name", RECOGNIZERS)
 def test_model_output_shape(name):
     config = load_model_config(name)
     model = build_model(config).eval()

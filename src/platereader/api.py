@@ -1,30 +1,56 @@
-"""The Python API: ``Reader`` loads the shipped model once and reads plates."""
+"""The Python API: ``Reader`` loads the shipped models once and reads plates."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from platereader.detection import Detector
+from platereader.pipeline import PlateFilter, read_at_boxes, read_full_image
 from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import PlateRead, Recognizer
 
 
 class Reader:
-    """Reads number plates. ``read`` takes a path, a numpy array (RGB) or a PIL image.
+    """Reads number plates. Every ``read*`` method takes a path, a numpy array (RGB) or a PIL image.
 
-    Until the plate detector ships, every image is treated as a plate crop (a box cut out by the
-    caller's own detector, ideally with a little margin).
+    ``read`` finds the plates in a full photo or video frame; ``read(image, boxes=...)`` reads at
+    boxes from your own detector; ``read_crop`` reads one plate crop. The detector loads on first use.
     """
 
-    def __init__(self, model: str | Path | None = None, int8: bool = False, grammar: bool = True, threads: int | None = None):
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        int8: bool = False,
+        grammar: bool = True,
+        threads: int | None = None,
+        detector: str | Path | None = None,
+        detection_threshold: float = 0.3,
+    ):
         self.recognizer = Recognizer(model, int8=int8, threads=threads, grammar=grammar)
+        self.plate_filter = PlateFilter(uses_formats=grammar)
+        self._detector_path, self._threads, self._threshold = detector, threads, detection_threshold
+        self._detector: Detector | None = None
+
+    @property
+    def detector(self) -> Detector:
+        if self._detector is None:
+            self._detector = Detector(self._detector_path, threads=self._threads, threshold=self._threshold)
+        return self._detector
+
+    def read(self, image, boxes: list[list[float]] | None = None) -> list[PlateRead]:
+        """The plates in a full image, each with ``box`` and ``corners``; an empty list when none.
+
+        With ``boxes`` ([[x, y, w, h], ...] in pixels) the plates there are read instead of
+        detected: one read per box, in order, with empty text where nothing could be read.
+        """
+        rgb = load_image(image)
+        if boxes is not None:
+            return read_at_boxes(rgb, boxes, self.recognizer)
+        return read_full_image(rgb, self.detector, self.recognizer, self.plate_filter)
 
     def read_crop(self, image) -> PlateRead:
+        """One plate crop (a box cut out with a little margin); empty text when it holds no readable plate."""
         return self.recognizer.read_crops([load_image(image)])[0]
 
     def read_crops(self, images: list) -> list[PlateRead]:
         return self.recognizer.read_crops([load_image(i) for i in images])
-
-    def read(self, image) -> list[PlateRead]:
-        """All readable plates in ``image`` (an empty list when there is none)."""
-        read = self.read_crop(image)
-        return [read] if read.readable else []

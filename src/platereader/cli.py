@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from platereader.drawing import write_drawing
 from platereader.formats import FormatError
 from platereader.generation.fonts import FontError
 
@@ -74,41 +75,88 @@ def synth(
     click.echo(f"wrote {count} plates to {out} ({out / 'labels.jsonl'})" + (f", preview {preview}" if preview else ""), err=True)
 
 
-def _reader(model: Path | None, int8: bool, no_grammar: bool):
+def _reader(model: Path | None, int8: bool, no_grammar: bool, detector: Path | None = None, threshold: float = 0.3):
     from platereader.api import Reader
 
     try:
-        return Reader(model=model, int8=int8, grammar=not no_grammar)
+        return Reader(model=model, int8=int8, grammar=not no_grammar, detector=detector, detection_threshold=threshold)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
 
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--crop", is_flag=True, help="Treat every image as a plate crop.")
+@click.option("--crop", is_flag=True, help="Treat every image as one plate crop (no detection).")
+@click.option(
+    "--boxes",
+    "boxes_path",
+    type=click.Path(path_type=Path),
+    help="Read at another detector's boxes: a folder of YOLO .txt files (class cx cy w h, normalised) "
+    'or a JSON lines file {"image": ..., "boxes": [[x, y, w, h], ...]}.',
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per image on stdout.")
+@click.option("--draw", type=click.Path(file_okay=False, path_type=Path), help="Write each image with boxes and text drawn on it here.")
 @click.option("--model", type=click.Path(dir_okay=False, path_type=Path), help="Recognizer .onnx (the shipped one by default).")
-@click.option("--int8", is_flag=True, help="Use the int8 model.")
+@click.option("--detector", type=click.Path(dir_okay=False, path_type=Path), help="Detector .onnx (the shipped one by default).")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Detection confidence threshold.")
+@click.option("--int8", is_flag=True, help="Use the int8 recognizer.")
 @click.option("--no-grammar", is_flag=True, help="Do not re-score reads with the country formats.")
-def read(inputs: tuple[str, ...], crop: bool, as_json: bool, model: Path | None, int8: bool, no_grammar: bool) -> None:
-    """Read the plates in IMAGES_OR_FOLDERS. Exit status 1 if any image could not be read."""
+def read(
+    inputs: tuple[str, ...],
+    crop: bool,
+    boxes_path: Path | None,
+    as_json: bool,
+    draw: Path | None,
+    model: Path | None,
+    detector: Path | None,
+    threshold: float,
+    int8: bool,
+    no_grammar: bool,
+) -> None:
+    """Find and read the plates in IMAGES_OR_FOLDERS (photos, frames; or crops with --crop).
+
+    Exit status 1 if any image could not be read; the others are still read and reported.
+    """
     from tqdm import tqdm
 
+    from platereader.detection.boxes import BoxFileError, boxes_for, load_box_source
     from platereader.runtime.images import ImageError, expand_inputs, load_image
 
-    if not crop:
-        _fail("full-image plate detection is not available yet: pass --crop to read plate crops")
-    reader = _reader(model, int8, no_grammar)
+    if crop and boxes_path:
+        _fail("--crop and --boxes exclude each other: --crop reads whole images as plates, --boxes reads at given boxes")
+    if crop and draw:
+        _fail("--draw marks plates found in full images; with --crop there is nothing to mark")
+    try:
+        box_source = load_box_source(boxes_path) if boxes_path else None
+    except BoxFileError as exc:
+        _fail(str(exc))
+    reader = _reader(model, int8, no_grammar, detector, threshold)
+    if not crop and not boxes_path:
+        try:
+            reader.detector  # noqa: B018  (load now: a missing detector is one error, not one per image)
+        except (FileNotFoundError, ValueError) as exc:
+            _fail(str(exc))
     paths = expand_inputs(list(inputs))
     if not paths:
         _fail("no images found in " + ", ".join(inputs))
-    failures = 0
-    rows = []
-    for path in tqdm(paths, desc="read", unit="img", disable=len(paths) < 50 or not sys.stderr.isatty()):
+    failures, rows, drawn, without_boxes = 0, [], set(), []
+    for path in tqdm(paths, desc="read", unit="img", disable=len(paths) < 20 or not sys.stderr.isatty()):
         try:
-            plates = [reader.read_crop(load_image(path))]
-            result = {"image": str(path), "plates": [p.to_dict() for p in plates if p.readable]}
-        except ImageError as exc:
+            image = load_image(path)
+            if crop:
+                read_one = reader.read_crop(image)
+                plates = [read_one] if read_one.readable else []
+            elif box_source is not None:
+                given = boxes_for(box_source, path, image.shape[1], image.shape[0])
+                if given is None:  # as in YOLO's convention: no label file, no plates
+                    without_boxes.append(str(path))
+                plates = reader.read(image, boxes=given or [])
+            else:
+                plates = reader.read(image)
+            result = {"image": str(path), "plates": [p.to_dict() for p in plates]}
+            if draw:
+                write_drawing(draw, path, image, plates, drawn)
+        except (ImageError, BoxFileError, ValueError) as exc:
             failures += 1
             result = {"image": str(path), "error": str(exc)}
         if as_json:
@@ -117,6 +165,10 @@ def read(inputs: tuple[str, ...], crop: bool, as_json: bool, model: Path | None,
             rows.append(result)
     if not as_json:
         _print_table(rows)
+    if draw:
+        click.echo(f"drawings: {draw}", err=True)
+    if without_boxes:
+        click.echo(f"{len(without_boxes)} images have no boxes in {boxes_path}, so no plates: " + ", ".join(without_boxes[:5]), err=True)
     if failures:
         click.echo(f"{failures} of {len(paths)} images could not be read", err=True)
         sys.exit(1)
@@ -124,35 +176,73 @@ def read(inputs: tuple[str, ...], crop: bool, as_json: bool, model: Path | None,
 
 def _print_table(rows: list[dict]) -> None:
     width = max((len(r["image"]) for r in rows), default=5)
-    click.echo(f"{'image':<{width}}  {'plate':<12} confidence")
+    click.echo(f"{'image':<{width}}  {'plate':<12} {'confidence':<10} box (x, y, w, h)")
     for r in rows:
         if "error" in r:
             click.echo(f"{r['image']:<{width}}  ERROR: {r['error']}")
         elif not r["plates"]:
             click.echo(f"{r['image']:<{width}}  {'(none)':<12} -")
         for p in r.get("plates", []):
-            click.echo(f"{r['image']:<{width}}  {p['text']:<12} {p['confidence']:.3f}")
+            box = " ".join(f"{v:.0f}" for v in p["box"]) if "box" in p else ""
+            click.echo(f"{r['image']:<{width}}  {p['text'] or '(unreadable)':<12} {p['confidence']:<10.3f} {box}")
 
 
 @main.command("eval")
 @click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--crop", is_flag=True, help="Images are plate crops.")
+@click.option("--crop", is_flag=True, help="Images are plate crops: score the recognizer alone.")
+@click.option("--full", is_flag=True, help="Images are full photos: score detection and end-to-end reads (the default).")
 @click.option("--model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--detector", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Detection confidence threshold.")
 @click.option("--int8", is_flag=True)
 @click.option("--no-grammar", is_flag=True)
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write an HTML page of the misses with thumbnails.")
-def evaluate(manifest: Path, crop: bool, model: Path | None, int8: bool, no_grammar: bool, report: Path | None) -> None:
-    """Score reads against MANIFEST.jsonl (image, text or text_masked)."""
-    from platereader.evaluation import load_manifest, score
-    from platereader.runtime.images import ImageError, load_image
+def evaluate(
+    manifest: Path,
+    crop: bool,
+    full: bool,
+    model: Path | None,
+    detector: Path | None,
+    threshold: float,
+    int8: bool,
+    no_grammar: bool,
+    report: Path | None,
+) -> None:
+    """Score reads against MANIFEST.jsonl (image, text or text_masked; bbox [x, y, w, h] for --full).
 
-    if not crop:
-        _fail("full-image evaluation needs the plate detector, which is not available yet: pass --crop")
+    With --full, each line is one plate in a photo (several lines may name the same photo).
+    """
+    from platereader.evaluation import load_manifest, score
+
+    if crop and full:
+        _fail("choose one of --crop and --full")
     try:
         items = load_manifest(manifest)
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
-    reader = _reader(model, int8, no_grammar)
+    reader = _reader(model, int8, no_grammar, detector, threshold)
+    if crop:
+        reads, failed = _read_crops_for_eval(reader, items)
+        result = score(items, reads)
+        click.echo(result.table())
+    else:
+        result = _evaluate_full(reader, items)
+        failed = result.failed_images
+        click.echo(result.table())
+        result = result.reads
+    click.echo("worst misses (truth -> read): " + ", ".join(f"{t}->{r or '-'}" for _, t, r in result.misses[:15]))
+    if failed:
+        click.echo(f"{failed} images could not be read; their plates count as misses", err=True)
+    if report:
+        from platereader.reporting import write_miss_report
+
+        page = write_miss_report(report, result)
+        click.echo(f"report: {page}")
+
+
+def _read_crops_for_eval(reader, items) -> tuple[list[str], int]:
+    from platereader.runtime.images import ImageError, load_image
+
     reads, failed = [], 0
     for item in items:
         try:
@@ -161,16 +251,20 @@ def evaluate(manifest: Path, crop: bool, model: Path | None, int8: bool, no_gram
             click.echo(f"skipped: {exc}", err=True)
             reads.append("")
             failed += 1
-    result = score(items, reads)
-    click.echo(result.table())
-    click.echo("worst misses (truth -> read): " + ", ".join(f"{t}->{r or '-'}" for _, t, r in result.misses[:15]))
-    if failed:
-        click.echo(f"{failed} images could not be read and count as misses", err=True)
-    if report:
-        from platereader.reporting import write_miss_report
+    return reads, failed
 
-        page = write_miss_report(report, result)
-        click.echo(f"report: {page}")
+
+def _evaluate_full(reader, items):
+    from platereader.evaluation import evaluate_full_images
+
+    try:
+        reader.detector  # noqa: B018  (load it now: a missing detector is one clear error)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    report, errors = evaluate_full_images(reader, items, progress=sys.stderr.isatty())
+    for error in errors:
+        click.echo(f"skipped: {error}", err=True)
+    return report
 
 
 @main.command()
@@ -207,6 +301,9 @@ def evaluate(manifest: Path, crop: bool, model: Path | None, int8: bool, no_gram
 )
 @click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from OUT/last.pt.")
+@click.option(
+    "--stop-after", type=click.IntRange(min=1), default=None, help="Stop at this step (checkpointed; continue later with --resume)."
+)
 @click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Rendering processes for the cache.")
 @click.option(
     "--mask-rate",
@@ -231,6 +328,7 @@ def train(
     dev_root: Path,
     eval_every: int,
     resume: bool,
+    stop_after: int | None,
     workers: int,
     mask_rate: float | None,
     unreadable_share: float,
@@ -276,8 +374,76 @@ def train(
             data_share=data_share,
             dev_root=dev_root if dev_root.exists() else None,
             resume=resume,
+            unreadable_share=unreadable_share,
+            stop_after=stop_after,
         )
     )
+    click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
+
+
+@main.command("train-detector")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Run folder (checkpoints, summary).")
+@click.option("--config", default="det_tiny", show_default=True, help="Detector config name or YAML path.")
+@click.option("--steps", type=click.IntRange(min=1), default=3000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--lr", type=float, default=3e-3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--detect-root",
+    type=click.Path(path_type=Path),
+    default=Path("../shared/data/detect"),
+    show_default=True,
+    help="Real photos with plate boxes (manifest.jsonl: image, boxes).",
+)
+@click.option(
+    "--dev-root",
+    type=click.Path(path_type=Path),
+    default=Path("../shared/data/dev"),
+    show_default=True,
+    help="Boxed dev photos to validate on (skipped when absent).",
+)
+@click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra fonts for the pasted plates.")
+@click.option("--synth-rate", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Share of windows with generated plates.")
+@click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--resume", is_flag=True, help="Continue from OUT/last.pt.")
+@click.option(
+    "--init", type=click.Path(dir_okay=False, path_type=Path), help="Start from these weights (e.g. weights/detector.pt) to fine-tune."
+)
+@click.option("--stop-after", type=click.IntRange(min=1), default=None, help="Stop at this step (continue later with --resume).")
+def train_detector(
+    out: Path,
+    config: str,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    detect_root: Path,
+    dev_root: Path,
+    font_dirs: tuple[Path, ...],
+    synth_rate: float,
+    eval_every: int,
+    resume: bool,
+    init: Path | None,
+    stop_after: int | None,
+) -> None:
+    """Train the plate detector on boxed photos plus generated plates composed into them."""
+    try:
+        from platereader.training.detector_train import DetectorTrainOptions
+        from platereader.training.detector_train import train_detector as run_training
+    except ImportError as exc:
+        _fail(f"training needs the train extra (pip install '.[train]'): {exc}")
+    if not (detect_root / "manifest.jsonl").is_file():
+        _fail(f"{detect_root}: no manifest.jsonl of boxed photos (see --detect-root)")
+    try:
+        summary = run_training(
+            DetectorTrainOptions(
+                out=out, detect_root=detect_root, config=config, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                eval_every=eval_every, dev_root=dev_root if (dev_root / "manifest.jsonl").is_file() else None,
+                font_dirs=list(font_dirs), synth_rate=synth_rate, resume=resume, init=init, stop_after=stop_after,
+            )
+        )  # fmt: skip
+    except ValueError as exc:
+        _fail(str(exc))
     click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
 
 
@@ -288,9 +454,16 @@ def train(
 )
 @click.option("--calibration", type=click.Path(file_okay=False, path_type=Path), help="Cache folder for int8 calibration.")
 def export(checkpoint: Path, out: Path, calibration: Path | None) -> None:
-    """Export CHECKPOINT to ONNX (fp32, and int8 when --calibration is given) plus a weights-only .pt."""
+    """Export a recognizer or detector CHECKPOINT to ONNX plus a weights-only .pt.
+
+    Recognizers also get an int8 copy when --calibration (a render cache) is given.
+    """
+    import torch
+
     from platereader.training.export import export_onnx, quantize_int8
 
+    if calibration and torch.load(checkpoint, weights_only=False).get("kind") == "detector":
+        _fail("--calibration is for recognizers; the detector is exported as fp32 only")
     export_onnx(checkpoint, out)
     click.echo(f"fp32: {out} ({out.stat().st_size / 1e6:.2f} MB)")
     if calibration:

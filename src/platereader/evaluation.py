@@ -10,6 +10,10 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from platereader.detection.evaluate import DetectionScore
 
 
 @dataclass
@@ -121,3 +125,86 @@ def score(items: list[LabelledCrop], reads: list[str]) -> Report:
         per_country={c: (len(v), sum(v) / len(v)) for c, v in by_country.items()},
         confusions=[(t, r, k) for (t, r), k in confusions.most_common()], misses=misses,
     )  # fmt: skip
+
+
+@dataclass
+class FullImageReport:
+    """``eval --full``: detection at IoU 0.5 and end-to-end reads (found and read exactly)."""
+
+    reads: Report  # one entry per true plate: the text read at its box ("" when not found)
+    detection: DetectionScore | None  # the raw detector output (photos with boxes)
+    filtered: DetectionScore | None  # after the reader dropped unreadable or implausible reads
+    images: int
+    failed_images: int = 0
+
+    def table(self) -> str:
+        lines = [f"images: {self.images}" + (f" ({self.failed_images} could not be read)" if self.failed_images else "")]
+        for name, det in (("detector", self.detection), ("after reader filtering", self.filtered)):
+            if det is not None:
+                lines.append(
+                    f"{name}: recall {det.recall:.1%} ({det.found}/{det.plates}), precision {det.precision:.1%}, "
+                    f"false plates per image {det.false / max(det.images, 1):.3f}"
+                )
+        lines.append("end to end (plate found and read exactly):")
+        lines.append(self.reads.table())
+        return "\n".join(lines)
+
+
+def end_to_end_reads(truth: list[LabelledCrop], found: list, iou: float = 0.5) -> list[str]:
+    """For each true plate of one image, the text read where it is (PlateReads ``found``, best first).
+
+    A true plate with a ``bbox`` takes the read matched to it at IoU >= ``iou``; one without a box
+    (text-only manifests) takes a read with its exact text if there is one, else the best read.
+    """
+    from platereader.detection.geometry import match
+
+    boxed = [i for i, t in enumerate(truth) if t.extra.get("bbox")]
+    out = [""] * len(truth)
+    if boxed:
+        pairs = match([p.box for p in found], [truth[i].extra["bbox"] for i in boxed], iou)
+        for p, j in pairs:
+            out[boxed[j]] = found[p].text
+    texts = [p.text for p in found]
+    for i, item in enumerate(truth):
+        if i not in boxed and texts:
+            out[i] = item.reference if item.reference in texts else texts[0]
+    return out
+
+
+def evaluate_full_images(reader, items: list[LabelledCrop], progress: bool = False) -> tuple[FullImageReport, list[str]]:
+    """Run ``reader`` (a ``platereader.Reader``) over the photos in ``items`` (one item per true
+    plate; several may share a photo) and score detection and end-to-end reads.
+
+    Returns the report and the errors of photos that could not be read (their plates count as misses).
+    """
+    from tqdm import tqdm
+
+    from platereader.detection.evaluate import score_detections
+    from platereader.pipeline import read_detections
+    from platereader.runtime.images import ImageError, load_image
+
+    by_image: dict[Path, list[LabelledCrop]] = {}
+    for item in items:
+        by_image.setdefault(item.image, []).append(item)
+    ordered: list[LabelledCrop] = []
+    reads: list[str] = []
+    errors: list[str] = []
+    raw_boxes, kept_boxes, true_boxes = [], [], []
+    for image_path, truth in tqdm(by_image.items(), desc="eval", unit="img", disable=not progress):
+        ordered.extend(truth)
+        try:
+            image = load_image(image_path)
+        except ImageError as exc:
+            errors.append(str(exc))
+            reads.extend([""] * len(truth))
+            continue
+        found = read_detections(image, reader.detector.detect(image), reader.recognizer)
+        kept = [p for p in found if reader.plate_filter.keep(p)]
+        reads.extend(end_to_end_reads(truth, kept))
+        if all(t.extra.get("bbox") for t in truth):
+            raw_boxes.append([p.box for p in found])
+            kept_boxes.append([p.box for p in kept])
+            true_boxes.append([t.extra["bbox"] for t in truth])
+    detection = score_detections(raw_boxes, true_boxes) if true_boxes else None
+    filtered = score_detections(kept_boxes, true_boxes) if true_boxes else None
+    return FullImageReport(score(ordered, reads), detection, filtered, len(by_image), len(errors)), errors

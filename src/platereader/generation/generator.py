@@ -14,7 +14,7 @@ import numpy as np
 from platereader.alphabet import MASK
 from platereader.formats import Country, load_countries
 from platereader.generation.fonts import Font, FontPool
-from platereader.generation.render import PlateSpec, render_plate
+from platereader.generation.render import FlatPlate, PlateSpec, render_plate
 from platereader.generation.scene import negative, sample_plate_width, shoot
 from platereader.runtime.preprocess import resize_crop
 
@@ -128,6 +128,11 @@ class PlateGenerator:
         flat = render_plate(spec, scale, rng, py_rng.choice(self.fonts.fonts), frame=rng.random() < 0.35, masked=masked)
         self._last_plate = (plate_index, (spec, flat, plate_w, masked))
         return spec, flat, plate_w, masked
+
+    def flat_plate(self, index: int) -> tuple[PlateSpec, FlatPlate]:
+        """Plate ``index`` drawn flat (RGBA, corners, character boxes), before any camera or damage."""
+        spec, flat, _, _ = self._plate(index)
+        return spec, flat
 
     def sample(self, index: int) -> Sample:
         plate_index, shot_index = divmod(index, self.shots_per_plate)

@@ -1,8 +1,8 @@
-"""Recognizer architectures (torch) and their configs. ``build_model`` makes one by name."""
+"""Recognizer and detector architectures (torch) and their configs. ``build_model`` makes one by name."""
 
-from platereader.models.config import ModelConfig, load_model_config
+from platereader.models.config import DetectorConfig, ModelConfig, load_model_config
 
-__all__ = ["ModelConfig", "build_model", "load_model_config", "registered"]
+__all__ = ["DetectorConfig", "ModelConfig", "build_model", "load_model_config", "registered"]
 
 _REGISTRY: dict[str, type] = {}
 
@@ -20,7 +20,7 @@ def registered() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def build_model(config: ModelConfig):
+def build_model(config: ModelConfig | DetectorConfig):
     _import_architectures()
     if config.arch not in _REGISTRY:
         raise ValueError(f"model config {config.name!r}: unknown arch {config.arch!r}; known: {', '.join(sorted(_REGISTRY))}")
@@ -28,4 +28,7 @@ def build_model(config: ModelConfig):
 
 
 def _import_architectures() -> None:
-    from platereader.models import ctc_cnn  # noqa: F401  (registers itself; needs torch)
+    from platereader.models import (
+        ctc_cnn,  # noqa: F401  (registers itself; needs torch)
+        plate_det,  # noqa: F401
+    )

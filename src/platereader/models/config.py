@@ -29,12 +29,35 @@ class ModelConfig(BaseModel):
         return len(self.alphabet) + 1  # + CTC blank at index 0
 
 
-def load_model_config(name_or_path: str | Path) -> ModelConfig:
+class DetectorConfig(BaseModel):
+    """A plate detector: a small FPN CNN with a CenterNet-style head at stride 4."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    arch: str
+    input_size: int = Field(640, ge=128, le=2048)  # long side of the image the detector sees at run time
+    max_upscale: float = Field(1.5, ge=1.0, le=4.0)  # small photos are enlarged at most this much
+    channels: list[int] = Field(min_length=5, max_length=5)  # at strides 2, 4, 8, 16, 32
+    neck_channels: int = 24
+    train_crop: int = Field(320, ge=64, le=1024)  # square training windows (the network is fully convolutional)
+
+    @property
+    def stride(self) -> int:
+        return 4
+
+
+def load_model_config(name_or_path: str | Path) -> ModelConfig | DetectorConfig:
+    """A recognizer or detector config by bundled name or YAML path (``kind: detector`` marks a detector)."""
     path = Path(name_or_path)
     if not path.suffix:
         path = CONFIG_DIR / f"{name_or_path}.yaml"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: a model config must be a YAML mapping")
+        if data.pop("kind", "recognizer") == "detector":
+            return DetectorConfig.model_validate(data)
         return ModelConfig.model_validate(data)
     except FileNotFoundError:
         known = ", ".join(p.stem for p in CONFIG_DIR.glob("*.yaml"))

@@ -83,13 +83,13 @@ class Grammar:
         slots = self.slots.get(n)
         frames = read.extra.get("frames")
         if slots is None or frames is None:
-            return replace(read, confidence=read.confidence * NO_FORMAT_PENALTY)
+            return replace(read, confidence=read.confidence * NO_FORMAT_PENALTY, fits_format=False)
         p = probs[frames, 1:]  # L x alphabet, at each character's peak frame
         scores = np.where(slots.allowed, p[None], 0.0).max(-1)  # V x L best allowed prob per slot
         total = np.log(np.maximum(scores, 1e-9)).sum(-1)
         best = int(total.argmax())
         if scores[best].min() < MIN_ALTERNATIVE_PROB:
-            return replace(read, confidence=read.confidence * NO_FORMAT_PENALTY)
+            return replace(read, confidence=read.confidence * NO_FORMAT_PENALTY, fits_format=False)
         choice = np.where(slots.allowed[best], p, -1.0).argmax(-1)
         text = "".join(alphabet[k] for k in choice)
         fitting = {slots.countries[v] for v in np.flatnonzero(np.isclose(total, total[best]))}
@@ -100,4 +100,5 @@ class Grammar:
             char_confidences=confs,
             confidence=float(np.prod(confs)),
             country=next(iter(fitting)) if len(fitting) == 1 else None,
+            fits_format=True,
         )

@@ -23,21 +23,33 @@ class PlateRead:
     text: str  # "" when the crop holds no readable plate
     confidence: float
     char_confidences: list[float]
-    country: str | None = None  # the format the text fits, when the grammar is used
+    country: str | None = None  # the format the text fits, when the grammar is used and only one country fits
+    fits_format: bool | None = None  # whether the text fits any country format (None: grammar off)
     raw_text: str = ""  # the network's own read, before the grammar
     extra: dict = field(default_factory=dict)
+    # Where the plate is in a full image (None for a crop): x, y, w, h; corners TL, TR, BR, BL.
+    box: tuple[float, float, float, float] | None = None
+    corners: list[list[float]] | None = None
+    detection_confidence: float | None = None
 
     @property
     def readable(self) -> bool:
         return bool(self.text)
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "text": self.text,
             "confidence": round(self.confidence, 4),
             "char_confidences": [round(c, 4) for c in self.char_confidences],
             "country": self.country,
         }
+        if self.box is not None:
+            out["box"] = [round(float(v), 1) for v in self.box]
+        if self.corners is not None:
+            out["corners"] = [[round(float(x), 1), round(float(y), 1)] for x, y in self.corners]
+        if self.detection_confidence is not None:
+            out["detection_confidence"] = round(self.detection_confidence, 4)
+        return out
 
 
 class Recognizer:
@@ -53,6 +65,9 @@ class Recognizer:
         if threads:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+        # No busy-waiting between runs: the detector's and the recognizer's thread pools take turns
+        # on the same cores, and spinning threads of one slowed the other down by 10 ms per frame.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         meta = self.session.get_modelmeta().custom_metadata_map

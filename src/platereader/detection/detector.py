@@ -1,0 +1,71 @@
+"""The plate detector at run time: an ONNX model, onnxruntime, numpy. No torch."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from platereader.detection.geometry import decode, drop_contained, letterbox, nms, to_input
+
+DEFAULT_DETECTOR = Path(__file__).resolve().parent.parent / "weights" / "detector.onnx"
+
+
+@dataclass
+class Detection:
+    box: tuple[float, float, float, float]  # x, y, w, h in the image's own pixels
+    corners: np.ndarray  # 4 x 2: TL, TR, BR, BL
+    confidence: float
+
+    def to_dict(self) -> dict:
+        return {
+            "box": [round(float(v), 1) for v in self.box],
+            "corners": [[round(float(x), 1), round(float(y), 1)] for x, y in self.corners],
+            "detection_confidence": round(float(self.confidence), 4),
+        }
+
+
+class Detector:
+    """Finds plates in RGB images. Big images are scaled down to the model's input size for
+    detection; boxes and corners come back in the original image's pixels."""
+
+    def __init__(self, model_path: str | Path | None = None, threads: int | None = None, threshold: float = 0.3):
+        path = Path(model_path) if model_path else DEFAULT_DETECTOR
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: detector model not found")
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        # No busy-waiting between runs: the detector's and the recognizer's thread pools take turns
+        # on the same cores, and spinning threads of one slowed the other down by 10 ms per frame.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "platereader_detector" not in meta:
+            raise ValueError(f"{path}: not a platereader detector (no platereader_detector metadata)")
+        self.config = json.loads(meta["platereader_detector"])
+        self.threshold = threshold
+        self.path = path
+
+    def raw(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """The head output for one RGB image and the scale it was detected at."""
+        padded, lb = letterbox(image, self.config["input_size"], self.config["max_upscale"])
+        return self.session.run(None, {"image": to_input(padded[None])})[0][0], lb.scale
+
+    def detect(self, image: np.ndarray, threshold: float | None = None) -> list[Detection]:
+        output, scale = self.raw(image)
+        boxes, corners, scores = decode(output, self.threshold if threshold is None else threshold)
+        boxes, corners = boxes / scale, corners / scale
+        h, w = image.shape[:2]
+        detections = []
+        for i in drop_contained(boxes, nms(boxes, scores)):
+            x, y, bw, bh = boxes[i]
+            x0, y0 = max(0.0, x), max(0.0, y)
+            box = (x0, y0, min(float(w), x + bw) - x0, min(float(h), y + bh) - y0)
+            if box[2] >= 2 and box[3] >= 2:
+                detections.append(Detection(box, corners[i], float(scores[i])))
+        return detections

@@ -1,0 +1,48 @@
+"""Cut a plate out of a full image, straightened by its four corners, with the margin the
+recognizer was trained with (a detector's loose box: about 10% of the plate on each side)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MARGIN = 0.1
+
+
+def crop_box(image: np.ndarray, box, margin: float = MARGIN) -> np.ndarray:
+    """An axis-aligned (x, y, w, h) box plus ``margin`` of its size on each side, clipped to the image."""
+    x, y, w, h = (float(v) for v in box)
+    ih, iw = image.shape[:2]
+    x0, y0 = max(0, round(x - margin * w)), max(0, round(y - margin * h))
+    x1, y1 = min(iw, round(x + w + margin * w)), min(ih, round(y + h + margin * h))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise ValueError(f"box {box} lies outside the {iw}x{ih} image")
+    return image[y0:y1, x0:x1]
+
+
+def plausible_quad(corners: np.ndarray, box) -> bool:
+    """A convex quadrilateral that covers a fair part of its box (else the box is safer)."""
+    quad = np.asarray(corners, np.float32)
+    if quad.shape != (4, 2) or not np.isfinite(quad).all() or not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
+        return False
+    area = cv2.contourArea(quad)
+    return 0.35 * box[2] * box[3] <= area <= 1.6 * box[2] * box[3]
+
+
+def rectify(image: np.ndarray, corners: np.ndarray, margin: float = MARGIN) -> np.ndarray:
+    """Warp the plate quad (TL, TR, BR, BL) to an upright crop at the plate's own resolution."""
+    tl, tr, br, bl = np.asarray(corners, np.float32)
+    w = max(4.0, (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2)
+    h = max(2.0, (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2)
+    mx, my = margin * w, margin * h
+    out_w, out_h = round(w + 2 * mx), round(h + 2 * my)
+    target = np.array([[mx, my], [mx + w, my], [mx + w, my + h], [mx, my + h]], np.float32)
+    matrix = cv2.getPerspectiveTransform(np.array([tl, tr, br, bl], np.float32), target)
+    return cv2.warpPerspective(image, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def plate_crop(image: np.ndarray, box, corners: np.ndarray | None) -> np.ndarray:
+    """The crop the recognizer reads: rectified when the corners are trustworthy, else the box."""
+    if corners is not None and plausible_quad(corners, box):
+        return rectify(image, corners)
+    return crop_box(image, box)

@@ -1,0 +1,65 @@
+"""Full images end to end: detect plates (or take the caller's boxes), straighten, read, filter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from platereader.detection import Detection, Detector
+from platereader.detection.geometry import box_corners
+from platereader.detection.rectify import plate_crop
+from platereader.runtime.recognizer import PlateRead, Recognizer
+
+# A read that fits no country format is kept only when its confidence (already halved by the
+# grammar for not fitting) is this high: signs, stickers and lettering on the car rarely read as
+# a valid registration, and rarely read with confidence.
+MIN_CONFIDENCE_WITHOUT_FORMAT = 0.4
+
+
+@dataclass
+class PlateFilter:
+    """Which detections count as plates, judged by what the recognizer makes of them."""
+
+    min_confidence_without_format: float = MIN_CONFIDENCE_WITHOUT_FORMAT
+    uses_formats: bool = True  # False when the grammar is off: then only empty reads are dropped
+
+    def keep(self, read: PlateRead) -> bool:
+        if not read.readable:
+            return False
+        if not self.uses_formats or read.fits_format:
+            return True
+        return read.confidence >= self.min_confidence_without_format
+
+
+def read_detections(image: np.ndarray, detections: list[Detection], recognizer: Recognizer) -> list[PlateRead]:
+    """Read every detection (straightened by its corners) and note where it was found."""
+    if not detections:
+        return []
+    reads = recognizer.read_crops([plate_crop(image, d.box, d.corners) for d in detections])
+    for read, det in zip(reads, detections, strict=True):
+        read.box = tuple(float(v) for v in det.box)  # type: ignore[assignment]
+        read.corners = np.asarray(det.corners, float).tolist()
+        read.detection_confidence = float(det.confidence)
+    return reads
+
+
+def read_full_image(image: np.ndarray, detector: Detector, recognizer: Recognizer, plate_filter: PlateFilter) -> list[PlateRead]:
+    """All plates in ``image``, best detection first; false detections are filtered out."""
+    return [r for r in read_detections(image, detector.detect(image), recognizer) if plate_filter.keep(r)]
+
+
+def read_at_boxes(image: np.ndarray, boxes: list[list[float]], recognizer: Recognizer) -> list[PlateRead]:
+    """Read the caller's boxes (x, y, w, h), one read per box, in the order given (unreadable ones
+    come back with empty text rather than being dropped: the caller asked about each box)."""
+    h, w = image.shape[:2]
+    detections = []
+    for box in boxes:
+        x, y, bw, bh = box
+        if x + bw <= 0 or y + bh <= 0 or x >= w or y >= h:
+            raise ValueError(f"box {box} lies outside the {w}x{h} image")
+        detections.append(Detection(tuple(box), box_corners(np.asarray(box, np.float32)), 1.0))
+    reads = read_detections(image, detections, recognizer)
+    for read in reads:
+        read.corners, read.detection_confidence = None, None  # the caller's box, not our corners
+    return reads

@@ -1,0 +1,156 @@
+"""Train the plate detector on a CPU: real boxed photos plus generated plates composed into them.
+
+Loss: CenterNet's penalty-reduced focal loss on the centre heat map, L1 on offset and log size at
+plate centres, L1 on corners only where they are known (generated plates).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from platereader.detection.evaluate import DetectionScore, score_detections
+from platereader.detection.geometry import decode, encode_targets, letterbox, nms, to_input
+from platereader.models import build_model, load_model_config
+from platereader.models.config import DetectorConfig
+from platereader.models.plate_det import DetectorExport
+from platereader.training.detect_data import BoxedImage, WindowSampler, load_boxed_dev, load_detect_photos, render_plate_pool
+
+
+@dataclass
+class DetectorTrainOptions:
+    out: Path
+    detect_root: Path
+    config: str = "det_tiny"
+    steps: int = 3000
+    batch_size: int = 16
+    lr: float = 3e-3
+    seed: int = 0
+    threads: int = 2
+    eval_every: int = 500
+    dev_root: Path | None = None
+    font_dirs: list[Path] = field(default_factory=list)
+    plate_pool: int = 3000
+    synth_rate: float = 0.5
+    resume: bool = False
+    init: Path | None = None  # start from these weights (fine-tuning on your own boxed photos)
+    stop_after: int | None = None
+    history: list[dict] = field(default_factory=list)
+
+
+def focal_loss(logits: torch.Tensor, heat: torch.Tensor) -> torch.Tensor:
+    p = logits.sigmoid().clamp(1e-4, 1 - 1e-4)
+    pos = heat.eq(1).float()
+    pos_loss = torch.log(p) * (1 - p) ** 2 * pos
+    neg_loss = torch.log(1 - p) * p**2 * (1 - heat) ** 4 * (1 - pos)
+    return -(pos_loss.sum() + neg_loss.sum()) / pos.sum().clamp(min=1)
+
+
+def detector_loss(out: torch.Tensor, heat: torch.Tensor, reg: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    n_pos = weight[:, 0].sum().clamp(min=1)
+    l1 = (out[:, 1:] - reg).abs() * weight
+    return focal_loss(out[:, 0], heat) + l1[:, :2].sum() / n_pos + l1[:, 2:4].sum() / n_pos + 0.5 * l1[:, 4:].sum() / n_pos
+
+
+def make_batch(sampler: WindowSampler, size: int, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
+    windows = [sampler.sample(rng) for _ in range(size)]
+    crop = sampler.crop
+    targets = [encode_targets(w.boxes, w.corners, w.has_corners, crop, crop) for w in windows]
+    x = torch.from_numpy(to_input(np.stack([w.image for w in windows])))
+    heat, reg, weight = (torch.from_numpy(np.stack(t)) for t in zip(*targets, strict=True))
+    return x, heat, reg, weight
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, config: DetectorConfig, image: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes (x, y, w, h) and scores for one image, in its own pixels (training-time evaluation)."""
+    padded, lb = letterbox(image, config.input_size, config.max_upscale)
+    out = DetectorExport(model)(torch.from_numpy(to_input(padded[None])))[0].numpy()
+    boxes, _, scores = decode(out, threshold)
+    keep = nms(boxes, scores)
+    return boxes[keep] / lb.scale, scores[keep]
+
+
+def evaluate_detector(model: torch.nn.Module, config: DetectorConfig, dev: list[BoxedImage], threshold: float = 0.3) -> DetectionScore:
+    model.eval()
+    preds = [predict(model, config, photo.image, threshold) for photo in dev]
+    model.train()
+    return score_detections([p[0] for p in preds], [photo.boxes for photo in dev])
+
+
+def train_detector(opts: DetectorTrainOptions) -> dict:
+    torch.set_num_threads(opts.threads)
+    torch.manual_seed(opts.seed)
+    config = load_model_config(opts.config)
+    if not isinstance(config, DetectorConfig):
+        raise ValueError(f"{opts.config}: not a detector config")
+    model = build_model(config)
+    photos = load_detect_photos(opts.detect_root)
+    if not photos:
+        raise ValueError(f"{opts.detect_root}: no usable photos")
+    dev = load_boxed_dev(opts.dev_root) if opts.dev_root else []
+    plates = render_plate_pool(opts.plate_pool, opts.seed, opts.font_dirs) if opts.synth_rate > 0 else []
+    sampler = WindowSampler(photos, config.train_crop, config.input_size, config.max_upscale, plates, opts.synth_rate)
+
+    opts.out.mkdir(parents=True, exist_ok=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=opts.lr, weight_decay=1e-4)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=opts.lr, total_steps=opts.steps, pct_start=0.05)
+    step, elapsed_before = 0, 0.0
+    if opts.resume and (opts.out / "last.pt").exists():
+        state = torch.load(opts.out / "last.pt", weights_only=False)
+        if state["scheduler"]["total_steps"] != opts.steps:
+            raise ValueError(f"{opts.out / 'last.pt'} was a {state['scheduler']['total_steps']}-step run; resume it with the same --steps")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, elapsed_before, opts.history = state["step"], state["elapsed"], state["history"]
+    elif opts.init:
+        model.load_state_dict(torch.load(opts.init, weights_only=False)["model"])
+
+    rng = np.random.default_rng([opts.seed, step])
+    start = time.time()
+    last = min(opts.steps, opts.stop_after or opts.steps)
+    bar = tqdm(total=opts.steps, initial=step, desc="train-detector", unit="step")
+    model.train()
+    while step < last:
+        x, heat, reg, weight = make_batch(sampler, opts.batch_size, rng)
+        loss = detector_loss(model(x), heat, reg, weight)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+        if step % opts.eval_every == 0 or step == last:
+            record = {"step": step, "loss": round(loss.item(), 4), "minutes": round((elapsed_before + time.time() - start) / 60, 1)}
+            if dev:
+                record.update(evaluate_detector(model, config, dev).as_dict())
+            opts.history.append(record)
+            bar.write(json.dumps(record))
+            torch.save(
+                {
+                    "kind": "detector",
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "step": step,
+                    "elapsed": elapsed_before + time.time() - start,
+                    "history": opts.history,
+                    "config": config.model_dump(),
+                    "options": {k: str(v) for k, v in asdict(opts).items() if k != "history"},
+                },
+                opts.out / "last.pt",
+            )
+    bar.close()
+    minutes = round((elapsed_before + time.time() - start) / 60, 1)
+    summary = {"config": config.name, "steps": step, "minutes": minutes, "history": opts.history}
+    (opts.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    return summary

@@ -1,0 +1,78 @@
+"""A few-step detector training smoke run on a tiny boxed-photo set made from our own scenes:
+train -> checkpoint -> resume -> ONNX export -> the run-time Detector loads and runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="training tests need the train extra (torch)")
+
+from platereader.detection import Detector  # noqa: E402
+from platereader.training.detect_data import WindowSampler, load_boxed_dev, load_detect_photos, render_plate_pool  # noqa: E402
+from platereader.training.detector_train import DetectorTrainOptions, train_detector  # noqa: E402
+from platereader.training.export import export_onnx  # noqa: E402
+
+SCENES = Path(__file__).resolve().parent.parent / "examples" / "scenes"
+
+
+@pytest.fixture(scope="module")
+def detect_root(tmp_path_factory) -> Path:
+    """The example scenes laid out like ../shared/data/detect (manifest with boxes) and like a dev set."""
+    root = tmp_path_factory.mktemp("detect")
+    (root / "images").mkdir()
+    boxes: dict[str, list] = {}
+    for line in (SCENES / "labels.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        boxes.setdefault(row["image"], []).append(row["bbox"])
+    rows, dev_rows = [], []
+    for image in sorted(p.name for p in SCENES.glob("*.jpg")):
+        shutil.copy(SCENES / image, root / "images" / image)
+        rows.append({"image": f"images/{image}", "boxes": boxes.get(image, []), "width": 1280, "height": 720, "subset": "scenes"})
+        for box in boxes.get(image, []):
+            dev_rows.append({"image": f"images/{image}", "text": "X", "bbox": box, "subset": "roboflow_us_eu_test6"})
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    dev = root / "dev"
+    (dev / "images").mkdir(parents=True)
+    for row in dev_rows:
+        shutil.copy(root / row["image"], dev / row["image"])
+    (dev / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in dev_rows))
+    return root
+
+
+def test_training_windows_keep_plates_and_corners(detect_root):
+    photos = load_detect_photos(detect_root)
+    assert len(photos) == 6 and sum(len(p.boxes) for p in photos) == 9
+    sampler = WindowSampler(photos, 256, 640, 1.5, render_plate_pool(4, seed=1, font_dirs=None), synth_rate=1.0)
+    rng = np.random.default_rng(0)
+    windows = [sampler.sample(rng) for _ in range(20)]
+    assert all(w.image.shape == (256, 256, 3) for w in windows)
+    pasted = [w for w in windows if w.has_corners.any()]
+    assert pasted, "generated plates were pasted with known corners"
+    for w in windows:
+        assert len(w.boxes) == len(w.corners) == len(w.has_corners)
+        assert (w.boxes[:, :2] >= -1e-3).all() and (w.boxes[:, 0] + w.boxes[:, 2] <= 256 + 1e-3).all()
+
+
+def test_smoke_run_checkpoints_resumes_and_exports(detect_root, tmp_path):
+    out = tmp_path / "det"
+    opts = dict(out=out, detect_root=detect_root, dev_root=detect_root / "dev", steps=4, batch_size=2, eval_every=2, plate_pool=4)
+    summary = train_detector(DetectorTrainOptions(**opts, stop_after=2))
+    assert summary["steps"] == 2 and {"recall", "precision", "false_per_image"} <= set(summary["history"][0])
+    with pytest.raises(ValueError, match="same --steps"):
+        train_detector(DetectorTrainOptions(**{**opts, "steps": 9}, resume=True))
+    summary = train_detector(DetectorTrainOptions(**opts, resume=True))
+    assert [h["step"] for h in summary["history"]] == [2, 4]
+    onnx_path = export_onnx(out / "last.pt", tmp_path / "det.onnx")
+    detector = Detector(onnx_path)
+    assert detector.config["name"] == "det_tiny"
+    detections = detector.detect(np.zeros((300, 500, 3), np.uint8), threshold=0.0)
+    assert all(0 <= d.box[0] <= 500 and 0 <= d.box[1] <= 300 for d in detections)
+    assert len(load_boxed_dev(detect_root / "dev")) == 5  # photos with at least one boxed plate
+    # fine-tuning starts from the exported weights
+    tuned = train_detector(DetectorTrainOptions(**{**opts, "out": tmp_path / "ft", "steps": 1}, init=onnx_path.with_suffix(".pt")))
+    assert tuned["steps"] == 1

@@ -1,0 +1,158 @@
+"""Full images end to end with the shipped detector and recognizer, on scenes our generator made
+(examples/scenes: 1280x720 streets with 0-3 plates whose boxes and corners are known)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from platereader import Reader
+from platereader.cli import main
+from platereader.detection import Detector
+from platereader.detection.geometry import iou_matrix
+
+REPO = Path(__file__).resolve().parent.parent
+SCENES = REPO / "examples" / "scenes"
+
+
+def _truth() -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {}
+    for line in (SCENES / "labels.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        rows.setdefault(row["image"], []).append(row)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    return Reader()
+
+
+def _rgb(path: Path) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+def test_detector_output_shape():
+    detector = Detector()
+    out, scale = detector.raw(np.zeros((720, 1280, 3), np.uint8))
+    assert scale == 0.5
+    assert out.shape == (13, 384 // 4, 640 // 4)  # 640x360 padded to 640x384, stride 4
+    assert out[0].min() >= 0 and out[0].max() <= 1  # peak scores
+
+
+def _found(truth: list[dict], boxes: list) -> int:
+    ious = iou_matrix(np.array([p["bbox"] for p in truth]), np.array(boxes).reshape(-1, 4))
+    return int((ious.max(axis=1, initial=0) >= 0.5).sum())
+
+
+def test_the_detector_finds_every_plate_in_the_scenes(reader):
+    found = total = 0
+    for name, plates in _truth().items():
+        detections = reader.detector.detect(_rgb(SCENES / name))
+        found += _found(plates, [d.box for d in detections])
+        total += len(plates)
+        assert len(detections) <= len(plates)  # nothing else in these streets looks like a plate
+    assert (found, total) == (9, 9)
+
+
+def test_full_image_reads_carry_text_box_and_corners(reader):
+    found = 0
+    for name, plates in _truth().items():
+        reads = reader.read(SCENES / name)
+        found += _found(plates, [r.box for r in reads])
+        for r in reads:
+            assert r.text and r.fits_format  # the reader's filter keeps only plausible plates
+            assert len(r.corners) == 4 and 0 < r.detection_confidence <= 1
+    assert found >= 7  # the detector finds all 9; the filter drops plates the recognizer cannot read
+
+
+def test_a_street_without_plates_gives_none(reader):
+    assert "street_5.jpg" not in _truth()
+    assert reader.read(SCENES / "street_5.jpg") == []
+
+
+def test_several_plates_in_one_frame(reader):
+    reads = reader.read(SCENES / "street_3.jpg")
+    assert len(reads) >= 2
+    xs = sorted(r.box[0] for r in reads)
+    assert all(b - a > 50 for a, b in itertools.pairwise(xs))  # distinct plates, not duplicates
+
+
+def test_a_huge_image_is_scaled_for_detection_and_boxes_come_back_in_its_pixels(reader):
+    image = _rgb(SCENES / "street_6.jpg")
+    huge = cv2.resize(image, None, fx=5, fy=5, interpolation=cv2.INTER_LINEAR)  # 6400 x 3600
+    truth = np.array([p["bbox"] for p in _truth()["street_6.jpg"]]) * 5
+    reads = reader.read(huge)
+    ious = iou_matrix(truth, np.array([r.box for r in reads]).reshape(-1, 4))
+    assert (ious.max(axis=1, initial=0) >= 0.5).all()
+
+
+def test_reading_at_given_boxes_returns_one_read_per_box(reader):
+    truth = _truth()["street_2.jpg"]
+    boxes = [p["bbox"] for p in truth] + [[0, 0, 120, 40]]  # a box with no plate in it
+    reads = reader.read(SCENES / "street_2.jpg", boxes=boxes)
+    assert len(reads) == 3
+    np.testing.assert_allclose([r.box for r in reads], boxes)
+    assert reads[2].text == ""
+    with pytest.raises(ValueError, match="outside"):
+        reader.read(SCENES / "street_2.jpg", boxes=[[5000, 5000, 10, 10]])
+
+
+def test_cli_full_images_json_draw_and_bad_files(tmp_path):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for name in ("street_2.jpg", "street_5.jpg"):
+        (folder / name).write_bytes((SCENES / name).read_bytes())
+    (folder / "corrupt.jpg").write_bytes(b"\xff\xd8 not a jpeg")
+    result = CliRunner().invoke(main, ["read", "--json", "--draw", str(tmp_path / "drawn"), str(folder)])
+    assert result.exit_code == 1  # one image failed, the others were read
+    rows = {Path(r["image"]).name: r for r in map(json.loads, result.stdout.splitlines())}
+    assert "corrupt.jpg" in rows["corrupt.jpg"]["error"]
+    assert rows["street_5.jpg"]["plates"] == []
+    plates = rows["street_2.jpg"]["plates"]
+    assert len(plates) >= 1
+    for plate in plates:
+        assert {"text", "confidence", "char_confidences", "box", "corners", "detection_confidence"} <= set(plate)
+        assert len(plate["box"]) == 4 and len(plate["corners"]) == 4
+    assert sorted(p.name for p in (tmp_path / "drawn").iterdir()) == ["street_2.jpg", "street_5.jpg"]
+
+
+def test_cli_boxes_from_yolo_files_and_jsonl(tmp_path):
+    truth = _truth()["street_6.jpg"]
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    lines = [f"0 {(x + w / 2) / 1280} {(y + h / 2) / 720} {w / 1280} {h / 720}" for x, y, w, h in (p["bbox"] for p in truth)]
+    (labels / "street_6.txt").write_text("\n".join(lines) + "\n")
+    image = str(SCENES / "street_6.jpg")
+    by_yolo = CliRunner().invoke(main, ["read", "--json", "--boxes", str(labels), image])
+    assert by_yolo.exit_code == 0, by_yolo.output
+    plates = json.loads(by_yolo.stdout)["plates"]
+    np.testing.assert_allclose([p["box"] for p in plates], [p["bbox"] for p in truth], atol=0.2)
+    by_jsonl = CliRunner().invoke(main, ["read", "--json", "--boxes", str(SCENES / "labels.jsonl"), image])
+    assert json.loads(by_jsonl.stdout)["plates"] == plates
+    none = CliRunner().invoke(main, ["read", "--json", "--boxes", str(labels), str(SCENES / "street_1.jpg")])
+    assert none.exit_code == 0 and json.loads(none.stdout)["plates"] == [] and "no boxes" in none.stderr
+
+
+def test_eval_full_reports_detection_and_end_to_end(tmp_path):
+    result = CliRunner().invoke(main, ["eval", "--full", str(SCENES / "labels.jsonl"), "--report", str(tmp_path / "rep")])
+    assert result.exit_code == 0, result.output
+    assert "detector: recall" in result.stdout and "false plates per image" in result.stdout
+    assert "end to end" in result.stdout and "exact match:" in result.stdout
+    assert (tmp_path / "rep" / "index.html").is_file()
+
+
+def test_a_file_over_the_pixel_limit_is_refused_by_name(tmp_path):
+    big = tmp_path / "huge.png"
+    cv2.imwrite(str(big), np.zeros((9100, 9100), np.uint8))  # 83 megapixels, a small file
+    result = CliRunner().invoke(main, ["read", "--json", str(big), str(SCENES / "street_1.jpg")])
+    assert result.exit_code == 1
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "huge.png" in rows[0]["error"] and "too large" in rows[0]["error"]
+    assert rows[1]["plates"]  # the batch went on
