@@ -176,15 +176,16 @@ def read(
 
 def _print_table(rows: list[dict]) -> None:
     width = max((len(r["image"]) for r in rows), default=5)
-    click.echo(f"{'image':<{width}}  {'plate':<12} {'confidence':<10} box (x, y, w, h)")
+    with_boxes = any("box" in p for r in rows for p in r.get("plates", []))
+    click.echo(f"{'image':<{width}}  {'plate':<12} confidence" + ("  box (x, y, w, h)" if with_boxes else ""))
     for r in rows:
         if "error" in r:
             click.echo(f"{r['image']:<{width}}  ERROR: {r['error']}")
         elif not r["plates"]:
             click.echo(f"{r['image']:<{width}}  {'(none)':<12} -")
         for p in r.get("plates", []):
-            box = " ".join(f"{v:.0f}" for v in p["box"]) if "box" in p else ""
-            click.echo(f"{r['image']:<{width}}  {p['text'] or '(unreadable)':<12} {p['confidence']:<10.3f} {box}")
+            box = "  " + " ".join(f"{v:.0f}" for v in p["box"]) if "box" in p else ""
+            click.echo(f"{r['image']:<{width}}  {p['text'] or '(unreadable)':<12} {p['confidence']:<10.3f}{box}")
 
 
 @main.command("eval")
