@@ -13,6 +13,14 @@ from platereader.formats import FormatError
 from platereader.generation.fonts import FontError
 
 
+def resume_options(command):
+    """--resume and --stop-after, shared by both training commands."""
+    command = click.option(
+        "--stop-after", type=click.IntRange(min=1), default=None, help="Stop at this step (checkpointed; continue later with --resume)."
+    )(command)
+    return click.option("--resume", is_flag=True, help="Continue from OUT/last.pt.")(command)
+
+
 def _fail(message: str) -> None:
     raise click.ClickException(message)
 
@@ -301,10 +309,7 @@ def _evaluate_full(reader, items):
     help="Real dev crops to validate on (skipped when absent).",
 )
 @click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
-@click.option("--resume", is_flag=True, help="Continue from OUT/last.pt.")
-@click.option(
-    "--stop-after", type=click.IntRange(min=1), default=None, help="Stop at this step (checkpointed; continue later with --resume)."
-)
+@resume_options
 @click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Rendering processes for the cache.")
 @click.option(
     "--mask-rate",
@@ -406,11 +411,10 @@ def train(
 @click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra fonts for the pasted plates.")
 @click.option("--synth-rate", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Share of windows with generated plates.")
 @click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
-@click.option("--resume", is_flag=True, help="Continue from OUT/last.pt.")
+@resume_options
 @click.option(
     "--init", type=click.Path(dir_okay=False, path_type=Path), help="Start from these weights (e.g. weights/detector.pt) to fine-tune."
 )
-@click.option("--stop-after", type=click.IntRange(min=1), default=None, help="Stop at this step (continue later with --resume).")
 def train_detector(
     out: Path,
     config: str,

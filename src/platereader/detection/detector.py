@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from platereader.detection.geometry import decode, drop_contained, letterbox, nms, to_input
+from platereader.runtime.session import open_session
 
 DEFAULT_DETECTOR = Path(__file__).resolve().parent.parent / "weights" / "detector.onnx"
 
@@ -34,19 +34,7 @@ class Detector:
 
     def __init__(self, model_path: str | Path | None = None, threads: int | None = None, threshold: float = 0.3):
         path = Path(model_path) if model_path else DEFAULT_DETECTOR
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: detector model not found")
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        # No busy-waiting between runs: the detector's and the recognizer's thread pools take turns
-        # on the same cores, and spinning threads of one slowed the other down by 10 ms per frame.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if "platereader_detector" not in meta:
-            raise ValueError(f"{path}: not a platereader detector (no platereader_detector metadata)")
+        self.session, meta = open_session(path, "detector", "platereader_detector", threads)
         self.config = json.loads(meta["platereader_detector"])
         self.threshold = threshold
         self.path = path

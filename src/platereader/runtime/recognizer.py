@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from platereader.runtime.decode import decode_batch
 from platereader.runtime.grammar import Grammar
 from platereader.runtime.preprocess import crops_to_tensor
+from platereader.runtime.session import open_session
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_MODEL = WEIGHTS_DIR / "recognizer.onnx"
@@ -59,20 +59,7 @@ class Recognizer:
         self, model_path: str | Path | None = None, int8: bool = False, threads: int | None = None, grammar: Grammar | bool | None = True
     ):
         path = Path(model_path) if model_path else (DEFAULT_MODEL_INT8 if int8 else DEFAULT_MODEL)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: recognizer model not found")
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        # No busy-waiting between runs: the detector's and the recognizer's thread pools take turns
-        # on the same cores, and spinning threads of one slowed the other down by 10 ms per frame.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if "platereader_config" not in meta:
-            raise ValueError(f"{path}: not a platereader model (no platereader_config metadata)")
+        self.session, meta = open_session(path, "recognizer", "platereader_config", threads)
         self.config = json.loads(meta["platereader_config"])
         self.alphabet: str = meta["platereader_alphabet"]
         self.width, self.height = self.config["input_width"], self.config["input_height"]

@@ -20,6 +20,7 @@ from platereader.detection.geometry import decode, encode_targets, letterbox, nm
 from platereader.models import build_model, load_model_config
 from platereader.models.config import DetectorConfig
 from platereader.models.plate_det import DetectorExport
+from platereader.training.checkpoints import optimiser_and_schedule, restore
 from platereader.training.detect_data import BoxedImage, WindowSampler, load_boxed_dev, load_detect_photos, render_plate_pool
 
 
@@ -99,19 +100,10 @@ def train_detector(opts: DetectorTrainOptions) -> dict:
     sampler = WindowSampler(photos, config.train_crop, config.input_size, config.max_upscale, plates, opts.synth_rate)
 
     opts.out.mkdir(parents=True, exist_ok=True)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=opts.lr, weight_decay=1e-4)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=opts.lr, total_steps=opts.steps, pct_start=0.05)
-    step, elapsed_before = 0, 0.0
-    if opts.resume and (opts.out / "last.pt").exists():
-        state = torch.load(opts.out / "last.pt", weights_only=False)
-        if state["scheduler"]["total_steps"] != opts.steps:
-            raise ValueError(f"{opts.out / 'last.pt'} was a {state['scheduler']['total_steps']}-step run; resume it with the same --steps")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step, elapsed_before, opts.history = state["step"], state["elapsed"], state["history"]
-    elif opts.init:
-        model.load_state_dict(torch.load(opts.init, weights_only=False)["model"])
+    optimizer, scheduler = optimiser_and_schedule(model, opts.lr, opts.steps, warmup=0.05)
+    step, elapsed_before, history = restore(opts.out, opts.steps, opts.resume, opts.init, model, optimizer, scheduler)
+    if history is not None:
+        opts.history = history
 
     rng = np.random.default_rng([opts.seed, step])
     start = time.time()

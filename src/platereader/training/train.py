@@ -20,6 +20,7 @@ from platereader.models import build_model, load_model_config
 from platereader.runtime.decode import decode_batch
 from platereader.runtime.preprocess import normalize
 from platereader.training.cache import load_cache
+from platereader.training.checkpoints import optimiser_and_schedule, restore
 from platereader.training.data import augment, encode_targets, load_labelled_folder
 from platereader.training.devsets import DevSet, load_dev_sets
 
@@ -112,20 +113,11 @@ def train(opts: TrainOptions) -> dict:
     dev = load_dev_sets(opts.dev_root, config.input_width, config.input_height) if opts.dev_root else []
 
     opts.out.mkdir(parents=True, exist_ok=True)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=opts.lr, weight_decay=1e-4)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=opts.lr, total_steps=opts.steps, pct_start=0.08)
+    optimizer, scheduler = optimiser_and_schedule(model, opts.lr, opts.steps, warmup=0.08)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
-    step, elapsed_before = 0, 0.0
-    if opts.resume and (opts.out / "last.pt").exists():
-        state = torch.load(opts.out / "last.pt", weights_only=False)
-        if state["scheduler"]["total_steps"] != opts.steps:
-            raise ValueError(f"{opts.out / 'last.pt'} was a {state['scheduler']['total_steps']}-step run; resume it with the same --steps")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step, elapsed_before, opts.history = state["step"], state["elapsed"], state["history"]
-    elif opts.init:
-        model.load_state_dict(torch.load(opts.init, weights_only=False)["model"])
+    step, elapsed_before, history = restore(opts.out, opts.steps, opts.resume, opts.init, model, optimizer, scheduler)
+    if history is not None:
+        opts.history = history
 
     rng = np.random.default_rng([opts.seed, step])
     start = time.time()
