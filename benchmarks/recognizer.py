@@ -60,7 +60,7 @@ def network_latency_ms(path: Path, crop: np.ndarray, runs: int = 300) -> float:
     from platereader.runtime.preprocess import crops_to_tensor
 
     rec = Recognizer(path, threads=1)
-    tensor = crops_to_tensor([crop], rec.width, rec.height)
+    tensor, _ = crops_to_tensor([crop], rec.width, rec.height)
     rec.session.run(None, {"image": tensor})
     times = []
     for _ in range(runs):

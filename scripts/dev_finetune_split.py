@@ -33,7 +33,8 @@ def main() -> None:
     dev = args.dev.resolve()
     items = load_manifest(dev / "crops_manifest.jsonl")
     uc3m_train = [i for i in items if i.subset == "uc3m_lp" and i.extra.get("split") == "train"]
-    write(args.out / "uc3m_train", [{"image": str(i.image.resolve()), "text": i.masked} for i in uc3m_train])
+    rows = [{"image": str(i.image.resolve()), "text": i.masked, "rows": 2 if i.extra.get("two_rows") else 1} for i in uc3m_train]
+    write(args.out / "uc3m_train", rows)
 
     br = dev_subsets(dev)["openalpr_br"]
     plates = sorted({i.text for i in br})

@@ -112,3 +112,35 @@ def test_font_pool_comes_from_packages():
     pool = FontPool()
     assert len(pool.fonts) >= 5
     assert all(Path(f.path).suffix.lower() in (".ttf", ".otf") for f in pool.fonts)
+
+
+def test_legibility_sees_one_wiped_out_character():
+    from platereader.generation.scene import MIN_CHAR_CNR, MIN_CNR, contrast_to_noise
+
+    rng = np.random.default_rng(0)
+    text = np.zeros((40, 200), np.uint8)
+    boxes = []
+    for i in range(6):  # six "characters": a vertical bar and a cross bar each
+        x0 = 10 + 30 * i
+        text[8:32, x0 + 8 : x0 + 12] = 255
+        text[18:22, x0 + 2 : x0 + 18] = 255
+        boxes.append([x0, 6, x0 + 20, 34])
+    boxes = np.array(boxes, np.float32)
+    grey = np.where(text > 127, 30.0, 220.0) + rng.normal(0, 4, text.shape)
+    clear = np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    mean, weakest = contrast_to_noise(clear, text, boxes)
+    assert mean >= MIN_CNR and weakest >= MIN_CHAR_CNR
+    glared = clear.copy()
+    glared[:, 160:] = 235  # glare saturates the last character
+    mean_glared, weakest_glared = contrast_to_noise(glared, text, boxes)
+    assert weakest_glared < MIN_CHAR_CNR <= mean_glared  # the mean alone would call it readable
+
+
+def test_privacy_masked_plates_stay_readable():
+    # A grey box over a character is read as "?", so it must not make the plate "unreadable".
+    samples = PlateGenerator(seed=3, mask_rate=1.0, negative_rate=0.0).samples(0, 60)
+    masked = [s for s in samples if s.meta.get("masked")]
+    assert len(masked) == len(samples)
+    readable = [s for s in masked if s.readable]
+    assert len(readable) > len(masked) / 3
+    assert all("?" in s.target for s in readable)

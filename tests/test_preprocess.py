@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from platereader.runtime.preprocess import TWO_ROW_MAX_ASPECT, crops_to_tensor, normalize, prepare_crop, to_grey, unfold_two_rows
+from platereader.runtime.decode import best_layout, layout_score
+from platereader.runtime.preprocess import (
+    TWO_ROW_MAX_ASPECT,
+    crop_views,
+    crops_to_tensor,
+    normalize,
+    prepare_crop,
+    to_grey,
+    unfold_two_rows,
+)
 
 
 def test_cache_path_equals_runtime_path(generator):
-    crops = [s.image for s in generator.samples(0, 16)]
+    samples = generator.samples(0, 16)
     width, height = 128, 32
-    # Training: the cache keeps prepare_crop's output as grey uint8, training normalises it.
-    cached = np.stack([to_grey(prepare_crop(c, width, height)) for c in crops])
+    # Training: the cache keeps prepare_crop's output (folded by the known rows) as grey uint8,
+    # training normalises it; the runtime makes the same view among a crop's candidate views.
+    cached = np.stack([to_grey(prepare_crop(s.image, width, height, two_rows=len(s.rows) == 2)) for s in samples])
     training_input = normalize(cached)[:, None]
-    runtime_input = crops_to_tensor(crops, width, height)
-    assert runtime_input.shape == (16, 1, height, width)
-    np.testing.assert_array_equal(training_input, runtime_input)
+    runtime_input, owner = crops_to_tensor([s.image for s in samples], width, height)
+    assert runtime_input.shape[1:] == (1, height, width) and sorted(set(owner.tolist())) == list(range(16))
+    for i, s in enumerate(samples):
+        views = runtime_input[owner == i]
+        layout = 1 if len(s.rows) == 2 else 0
+        np.testing.assert_array_equal(training_input[i], views[layout])
 
 
 def test_normalised_range():
@@ -23,14 +36,34 @@ def test_normalised_range():
     assert x.min() == -1 and x.max() == 1
 
 
-def test_two_row_crops_are_unfolded_one_row_crops_are_not():
+def test_unfolding_puts_the_top_row_left():
     img = np.zeros((100, 150, 3), np.uint8)
     img[:50] = 200  # top row bright, bottom row dark
-    assert TWO_ROW_MAX_ASPECT > 150 / 100
     unfolded = unfold_two_rows(img)
     assert unfolded.shape[1] == 300 and unfolded.shape[0] == 56
     assert unfolded[:, :150].mean() > unfolded[:, 150:].mean()  # top half on the left
     wide = np.zeros((30, 140, 3), np.uint8)
     wide[:15] = 200
     out = prepare_crop(wide, 128, 32)
-    assert out[:8].mean() > 150 and out[-8:].mean() < 50  # one-row crop keeps its rows in place
+    assert out[:8].mean() > 150 and out[-8:].mean() < 50  # one-row view keeps its rows in place
+
+
+def test_narrow_crops_are_read_both_ways_wide_ones_once():
+    # A one-row plate tilted 30 degrees has a box about 1.4:1, as narrow as a two-row plate.
+    narrow = np.zeros((100, 150, 3), np.uint8)
+    wide = np.zeros((30, 140, 3), np.uint8)
+    assert 150 / 100 < TWO_ROW_MAX_ASPECT < 140 / 30
+    assert len(crop_views(narrow, 128, 32)) == 2
+    assert len(crop_views(wide, 128, 32)) == 1
+    _, owner = crops_to_tensor([narrow, wide, narrow], 128, 32)
+    assert owner.tolist() == [0, 0, 1, 2, 2]
+
+
+def test_layout_choice_prefers_format_then_confidence_then_one_row():
+    garbled = layout_score([0.4, 0.3, 0.5], fits_format=False)
+    clean = layout_score([0.9, 0.95, 0.9, 0.99], fits_format=False)
+    fitting = layout_score([0.6, 0.7, 0.6, 0.7, 0.6], fits_format=True)
+    assert best_layout([garbled, clean]) == 1
+    assert best_layout([clean, fitting]) == 1
+    assert best_layout([clean, clean]) == 0
+    assert best_layout([layout_score([]), layout_score([0.3])]) == 1

@@ -68,15 +68,23 @@ def test_fine_tune_mixes_user_crops(tiny_run, tmp_path):
     opts = TrainOptions(
         out=tmp_path / "ft",
         cache=cache,
-        config="ctc_micro",
         steps=2,
         batch_size=8,
         eval_every=2,
-        init=root / "out" / "last.pt",
+        init=root / "out" / "last.pt",  # no config named: the model is the one these weights belong to
         data=folder,
         data_share=0.5,
     )
-    assert train(opts)["steps"] == 2
+    summary = train(opts)
+    assert summary["steps"] == 2 and summary["config"] == "ctc_micro"
+
+
+def test_init_weights_of_another_model_fail_naming_the_file(tiny_run, tmp_path):
+    root, cache, _ = tiny_run
+    init = root / "out" / "last.pt"
+    opts = TrainOptions(out=tmp_path / "ft", cache=cache, config="ctc_tiny", steps=1, batch_size=8, init=init)
+    with pytest.raises(ValueError, match="weights of another model"):
+        train(opts)
 
 
 def test_export_and_read_with_onnxruntime(tiny_run):
@@ -90,5 +98,5 @@ def test_export_and_read_with_onnxruntime(tiny_run):
         assert recognizer.width == 128 and recognizer.height == 32
         read = recognizer.read_crops([crop, crop])[0]
         assert isinstance(read.text, str) and len(read.char_confidences) == len(read.text)
-        probs = recognizer.probabilities([crop])
-        assert probs.shape[0] == 1 and np.allclose(probs.sum(-1), 1, atol=1e-3)
+        probs, owner = recognizer.probabilities([crop])
+        assert probs.shape[0] == 1 and owner.tolist() == [0] and np.allclose(probs.sum(-1), 1, atol=1e-3)

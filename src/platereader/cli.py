@@ -278,7 +278,7 @@ def _evaluate_full(reader, items):
 
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Run folder (checkpoints, summary).")
-@click.option("--config", default="ctc_tiny", show_default=True, help="Model config name or YAML path.")
+@click.option("--config", help="Model config name or YAML path [default: the --init weights' model, else ctc_ctx].")
 @click.option("--steps", type=click.IntRange(min=1), default=6000, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=2), default=128, show_default=True)
 @click.option("--lr", type=float, default=3e-3, show_default=True)
@@ -341,16 +341,15 @@ def train(
 ) -> None:
     """Train the recognizer on generated plates (render once into a cache, then optimise)."""
     try:
-        from platereader.models import load_model_config
         from platereader.training.cache import build_cache
-        from platereader.training.train import TrainOptions
+        from platereader.training.train import TrainOptions, resolve_model_config
         from platereader.training.train import train as run_training
     except ImportError as exc:
         _fail(f"training needs the train extra (pip install '.[train]'): {exc}")
     from platereader.alphabet import MASK
 
     try:
-        model_config = load_model_config(config)
+        model_config = resolve_model_config(config, init)
     except ValueError as exc:
         _fail(str(exc))
     has_mask = MASK in model_config.alphabet
@@ -364,26 +363,28 @@ def train(
     for path, count, s in ((cache, train_count, seed), (val_cache, 2000, seed + 1)):
         if not (path / "images.npy").exists():
             build_cache(path, count, size, s, list(font_dirs), country_list, workers=workers, mask_rate=mask_rate)
-    summary = run_training(
-        TrainOptions(
-            out=out,
-            cache=cache,
-            val_cache=val_cache,
-            config=config,
-            steps=steps,
-            batch_size=batch_size,
-            lr=lr,
-            seed=seed,
-            eval_every=eval_every,
-            init=init,
-            data=data,
-            data_share=data_share,
-            dev_root=dev_root if dev_root.exists() else None,
-            resume=resume,
-            unreadable_share=unreadable_share,
-            stop_after=stop_after,
-        )
+    options = TrainOptions(
+        out=out,
+        cache=cache,
+        val_cache=val_cache,
+        config=config,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        eval_every=eval_every,
+        init=init,
+        data=data,
+        data_share=data_share,
+        dev_root=dev_root if dev_root.exists() else None,
+        resume=resume,
+        unreadable_share=unreadable_share,
+        stop_after=stop_after,
     )
+    try:
+        summary = run_training(options)
+    except (ValueError, FileNotFoundError) as exc:  # bad --init, --data or cache
+        _fail(str(exc))
     click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
 
 

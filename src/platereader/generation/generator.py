@@ -146,8 +146,9 @@ class PlateGenerator:
                 plate_w = float(np.clip(plate_w * rng.uniform(0.7, 1.4), 20, 300))
             if self.max_shot_width:
                 plate_w = min(plate_w, self.max_shot_width)
-            shot = shoot(flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w)
+            shot = shoot(flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w, masked)
             meta = {"font": spec.font.name, "colors": spec.colors.name, "cnr": round(shot.cnr, 2)}
+            meta.update(weakest_cnr=round(float(shot.weakest_cnr), 2), blur_ratio=round(float(shot.blur_ratio), 3))
             if masked:
                 meta["masked"] = sorted(masked)
             sample = Sample(

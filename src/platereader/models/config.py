@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,6 +24,13 @@ class ModelConfig(BaseModel):
     channels: list[int] = Field(min_length=3)  # one conv stage each
     pools: list[tuple[int, int]]  # (h, w) pooling after each stage; (1, 1) = none
     head_channels: int = 96
+    # How the last feature rows become one sequence: "max" keeps each column's strongest response,
+    # "flatten" stacks the rows as channels (keeps where in the column a stroke is).
+    row_reduce: Literal["max", "flatten"] = "max"
+    # Residual 1-D conv blocks over the column sequence: context across neighbouring characters
+    # for little compute, since the sequence is short (input_width / 4 columns).
+    context_blocks: int = Field(0, ge=0, le=6)
+    context_kernel: int = Field(5, ge=3, le=9)
 
     @property
     def num_classes(self) -> int:

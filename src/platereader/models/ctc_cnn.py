@@ -1,4 +1,4 @@
-"""CTC-read CNN: conv stages, the remaining feature rows max-pooled into one, CTC over columns.
+"""CTC-read CNN: conv stages, the remaining feature rows reduced to one sequence, CTC over columns.
 
 Two-row plates reach it unfolded into one row by pre-processing (runtime.preprocess.prepare_crop).
 """
@@ -14,6 +14,19 @@ from platereader.models.config import ModelConfig
 
 def conv_bn(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class ContextBlock(nn.Module):
+    """Residual 1-D conv over the column sequence."""
+
+    def __init__(self, channels: int, kernel: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv1d(channels, channels, kernel, padding=kernel // 2, bias=False), nn.BatchNorm1d(channels), nn.ReLU(inplace=True)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
 
 
 @register("ctc_cnn")
@@ -33,14 +46,19 @@ class CtcCnn(nn.Module):
         if height < 1:
             raise ValueError(f"{config.name}: pools shrink {config.input_height} px of height below one feature row")
         self.backbone = nn.Sequential(*layers)
-        self.head = nn.Sequential(
-            nn.Conv1d(cin, config.head_channels, 3, padding=1),
-            nn.ReLU(inplace=True),
-            nn.Dropout(0.1),
-            nn.Conv1d(config.head_channels, config.num_classes, 1),
-        )
+        seq_channels = cin * height if config.row_reduce == "flatten" else cin
+        head: list[nn.Module] = []
+        if config.context_blocks:
+            head += [nn.Conv1d(seq_channels, config.head_channels, 1), nn.ReLU(inplace=True)]
+            head += [ContextBlock(config.head_channels, config.context_kernel) for _ in range(config.context_blocks)]
+        else:
+            head += [nn.Conv1d(seq_channels, config.head_channels, 3, padding=1), nn.ReLU(inplace=True)]
+        head += [nn.Dropout(0.1), nn.Conv1d(config.head_channels, config.num_classes, 1)]
+        self.head = nn.Sequential(*head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """N x 1 x H x W in [-1, 1] -> N x T x classes log-probabilities (T = feature columns)."""
-        seq = self.backbone(x).amax(dim=2)  # N x C x W': strongest response in each column
+        features = self.backbone(x)  # N x C x H' x W'
+        # "flatten": N x (C * H') x W'; "max": N x C x W', the strongest response in each column
+        seq = features.flatten(1, 2) if self.config.row_reduce == "flatten" else features.amax(dim=2)
         return self.head(seq).permute(0, 2, 1).log_softmax(-1)

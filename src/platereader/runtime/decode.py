@@ -44,5 +44,16 @@ def greedy_decode(probs: np.ndarray, alphabet: str) -> Decoded:
     return Decoded("".join(chars), confs, frames)
 
 
+def layout_score(char_confidences: list[float], fits_format: bool | None = None) -> tuple[bool, float]:
+    """How good a read of one layout (one row, or two rows unfolded) of a crop is: fitting a country
+    format first, then the mean character confidence. The wrong layout gives garbled, unsure reads."""
+    return bool(fits_format), float(np.mean(char_confidences)) if char_confidences else 0.0
+
+
+def best_layout(scores: list[tuple[bool, float]]) -> int:
+    """Index of the best-scored layout; ties go to the first (one row)."""
+    return max(range(len(scores)), key=lambda i: (scores[i], -i))
+
+
 def decode_batch(probs: np.ndarray, alphabet: str) -> list[Decoded]:
     return [greedy_decode(p, alphabet) for p in probs]

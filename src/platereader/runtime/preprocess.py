@@ -8,9 +8,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# A crop narrower than this (width / height) holds a two-row plate: one-row plates are 3.3-4.7
-# wide even in a loose detector box, two-row ones 1.2-2.
-TWO_ROW_MAX_ASPECT = 2.0
+# The crop's shape alone cannot tell the rows apart: a straight one-row plate is 3.3-4.7 wide even
+# in a loose box and a two-row one 1.2-2, but a one-row plate tilted 30 degrees, or seen in a box
+# with a lot of bumper, is 1.4-2.5 wide. Below this aspect the reader tries both layouts and keeps
+# the better read (see pick_layout); training folds by the generator's known rows.
+TWO_ROW_MAX_ASPECT = 2.6
 
 
 def unfold_two_rows(image: np.ndarray) -> np.ndarray:
@@ -25,12 +27,24 @@ def unfold_two_rows(image: np.ndarray) -> np.ndarray:
     return np.hstack([top[:n], bottom[-n:]])
 
 
-def prepare_crop(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """A plate crop as the network sees it: two-row plates unfolded, then resized."""
+def may_be_two_rows(image: np.ndarray) -> bool:
     h, w = image.shape[:2]
-    if w < TWO_ROW_MAX_ASPECT * h:
+    return w < TWO_ROW_MAX_ASPECT * h
+
+
+def prepare_crop(image: np.ndarray, width: int, height: int, two_rows: bool = False) -> np.ndarray:
+    """A plate crop as the network sees it: a two-row plate unfolded into one row, then resized."""
+    if two_rows:
         image = unfold_two_rows(image)
     return resize_crop(image, width, height)
+
+
+def crop_views(image: np.ndarray, width: int, height: int) -> list[np.ndarray]:
+    """Grey model-size views of a crop: as one row, and unfolded when it may hold two rows."""
+    views = [to_grey(prepare_crop(image, width, height))]
+    if may_be_two_rows(image):
+        views.append(to_grey(prepare_crop(image, width, height, two_rows=True)))
+    return views
 
 
 def resize_crop(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -48,12 +62,16 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
-def crops_to_tensor(crops: list[np.ndarray], width: int, height: int) -> np.ndarray:
-    """RGB uint8 crops of any size -> float32 N x 1 x H x W in [-1, 1] (see prepare_crop)."""
-    batch = np.empty((len(crops), 1, height, width), np.float32)
+def crops_to_tensor(crops: list[np.ndarray], width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """RGB uint8 crops of any size -> float32 V x 1 x H x W in [-1, 1] holding every crop's views
+    (see crop_views), and the index of the crop each view belongs to."""
+    views, owner = [], []
     for i, crop in enumerate(crops):
-        batch[i, 0] = to_grey(prepare_crop(crop, width, height))
-    return normalize(batch)
+        for view in crop_views(crop, width, height):
+            views.append(view)
+            owner.append(i)
+    batch = np.stack(views)[:, None] if views else np.empty((0, 1, height, width), np.uint8)
+    return normalize(batch), np.array(owner, np.int64)
 
 
 def normalize(batch_uint8: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from platereader.runtime.decode import decode_batch
+from platereader.runtime.decode import Decoded, best_layout, decode_batch, layout_score
 from platereader.runtime.grammar import Grammar
 from platereader.runtime.preprocess import crops_to_tensor
 from platereader.runtime.session import open_session
@@ -66,15 +66,24 @@ class Recognizer:
         self.grammar = Grammar.for_alphabet(self.alphabet) if grammar is True else (grammar or None)
         self.path = path
 
-    def probabilities(self, crops: list[np.ndarray]) -> np.ndarray:
-        x = crops_to_tensor(crops, self.width, self.height)
-        return self.session.run(None, {"image": x})[0]
+    def probabilities(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Network output for every view of the crops (see crop_views), and each view's crop index."""
+        x, owner = crops_to_tensor(crops, self.width, self.height)
+        return self.session.run(None, {"image": x})[0], owner
 
     def read_crops(self, crops: list[np.ndarray], batch_size: int = 64) -> list[PlateRead]:
         reads: list[PlateRead] = []
         for i in range(0, len(crops), batch_size):
-            probs = self.probabilities(crops[i : i + batch_size])
-            for p, d in zip(probs, decode_batch(probs, self.alphabet), strict=False):
-                read = PlateRead(d.text, d.confidence, d.char_confidences, raw_text=d.text, extra={"frames": d.frames})
-                reads.append(self.grammar.apply(read, p, self.alphabet) if self.grammar else read)
+            probs, owner = self.probabilities(crops[i : i + batch_size])
+            views = [self._read(p, d) for p, d in zip(probs, decode_batch(probs, self.alphabet), strict=True)]
+            for crop in range(min(batch_size, len(crops) - i)):
+                candidates = [v for v, o in zip(views, owner, strict=True) if o == crop]
+                best = best_layout([layout_score(c.char_confidences, c.fits_format) for c in candidates])
+                candidates[best].extra["two_rows"] = best == 1
+                reads.append(candidates[best])
         return reads
+
+    def _read(self, probs: np.ndarray, decoded: Decoded) -> PlateRead:
+        d = decoded
+        read = PlateRead(d.text, d.confidence, d.char_confidences, raw_text=d.text, extra={"frames": d.frames})
+        return self.grammar.apply(read, probs, self.alphabet) if self.grammar else read

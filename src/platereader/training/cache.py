@@ -35,7 +35,7 @@ def build_cache(
         i = 0
         for samples in generator.stream(batch, count=count, workers=workers):
             for s in samples:
-                images[i] = to_grey(prepare_crop(s.image, width, height))
+                images[i] = to_grey(prepare_crop(s.image, width, height, two_rows=len(s.rows) == 2))
                 labels.write(
                     json.dumps({"target": s.target, "text": s.text, "country": s.country, "readable": s.readable, "rows": len(s.rows)})
                     + "\n"

@@ -29,5 +29,8 @@ def restore(out: Path, steps: int, resume: bool, init: Path | None, model, optim
         scheduler.load_state_dict(state["scheduler"])
         return state["step"], state["elapsed"], state["history"]
     if init:
-        model.load_state_dict(torch.load(init, weights_only=False)["model"])
+        try:
+            model.load_state_dict(torch.load(init, weights_only=False)["model"])
+        except RuntimeError as exc:  # shapes differ: another architecture
+            raise ValueError(f"{init}: weights of another model than the one configured ({str(exc).splitlines()[0]})") from None
     return 0, 0.0, None

@@ -9,15 +9,18 @@ import numpy as np
 
 from platereader.evaluation import LabelledCrop, load_manifest
 from platereader.runtime.images import load_image
-from platereader.runtime.preprocess import prepare_crop, to_grey
+from platereader.runtime.preprocess import crop_views
 
 
 @dataclass
 class DevSet:
     name: str
     items: list[LabelledCrop]
-    images: np.ndarray  # N x H x W uint8
+    images: np.ndarray  # N x H x W uint8, each crop read as one row
     masked: bool
+    # Crops that may hold two rows are read unfolded too, and the better read kept (as at run time).
+    two_row_images: np.ndarray | None = None  # M x H x W uint8
+    two_row_index: np.ndarray | None = None  # M indices into ``items``
 
 
 def dev_subsets(root: Path) -> dict[str, list[LabelledCrop]]:
@@ -46,6 +49,16 @@ def load_dev_sets(
     out = []
     for name in names:
         items = subsets[name]
-        images = np.stack([to_grey(prepare_crop(load_image(i.image), width, height)) for i in items])
-        out.append(DevSet(name, items, images, masked=all(i.text is None for i in items)))
+        views = [crop_views(load_image(i.image), width, height) for i in items]
+        two_rows = [i for i, v in enumerate(views) if len(v) > 1]
+        out.append(
+            DevSet(
+                name,
+                items,
+                np.stack([v[0] for v in views]),
+                masked=all(i.text is None for i in items),
+                two_row_images=np.stack([views[i][1] for i in two_rows]) if two_rows else None,
+                two_row_index=np.array(two_rows, np.int64),
+            )
+        )
     return out

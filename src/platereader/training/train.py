@@ -17,12 +17,15 @@ from tqdm import tqdm
 
 from platereader.evaluation import LabelledCrop, score
 from platereader.models import build_model, load_model_config
-from platereader.runtime.decode import decode_batch
+from platereader.models.config import ModelConfig
+from platereader.runtime.decode import Decoded, best_layout, decode_batch, layout_score
 from platereader.runtime.preprocess import normalize
 from platereader.training.cache import load_cache
 from platereader.training.checkpoints import optimiser_and_schedule, restore
 from platereader.training.data import augment, encode_targets, load_labelled_folder
 from platereader.training.devsets import DevSet, load_dev_sets
+
+DEFAULT_CONFIG = "ctc_ctx"  # the shipped recognizer's architecture
 
 
 @dataclass
@@ -30,7 +33,7 @@ class TrainOptions:
     out: Path
     cache: Path
     val_cache: Path | None = None
-    config: str = "ctc_tiny"
+    config: str | None = None  # name or YAML path; None: the --init checkpoint's, else DEFAULT_CONFIG
     steps: int = 5000
     batch_size: int = 128
     lr: float = 3e-3
@@ -47,26 +50,35 @@ class TrainOptions:
     history: list = field(default_factory=list)
 
 
-def _predict(model: torch.nn.Module, images: np.ndarray, alphabet: str, batch: int = 256) -> list[str]:
+def _predict(model: torch.nn.Module, images: np.ndarray, alphabet: str, batch: int = 256) -> list[Decoded]:
     model.eval()
-    reads: list[str] = []
+    reads: list[Decoded] = []
     with torch.no_grad():
         for i in range(0, len(images), batch):
             x = torch.from_numpy(normalize(images[i : i + batch])[:, None])
-            probs = model(x).exp().numpy()
-            reads.extend(d.text for d in decode_batch(probs, alphabet))
+            reads.extend(decode_batch(model(x).exp().numpy(), alphabet))
     model.train()
     return reads
+
+
+def _read_dev(model: torch.nn.Module, ds: DevSet, alphabet: str) -> list[str]:
+    """The dev crops read as at run time: possible two-row crops both ways, the better read kept."""
+    reads = _predict(model, ds.images, alphabet)
+    if ds.two_row_images is not None:
+        for i, unfolded in zip(ds.two_row_index, _predict(model, ds.two_row_images, alphabet), strict=True):
+            scores = [layout_score(r.char_confidences) for r in (reads[i], unfolded)]
+            reads[i] = (reads[i], unfolded)[best_layout(scores)]
+    return [r.text for r in reads]
 
 
 def evaluate(model, alphabet: str, val: tuple[np.ndarray, list[str]] | None, dev: list[DevSet]) -> dict[str, float]:
     results: dict[str, float] = {}
     if val is not None:
         images, targets = val
-        reads = _predict(model, images, alphabet)
+        reads = [r.text for r in _predict(model, images, alphabet)]
         results["synthetic"] = float(np.mean([r == t for r, t in zip(reads, targets, strict=False)]))
     for ds in dev:
-        report = score(ds.items, _predict(model, ds.images, alphabet))
+        report = score(ds.items, _read_dev(model, ds, alphabet))
         results[ds.name] = report.visible_char_accuracy if ds.masked else report.exact
     return results
 
@@ -92,10 +104,22 @@ def _batch_indices(step: int, batch: int, n: int, seed: int) -> np.ndarray:
     return idx
 
 
+def resolve_model_config(config: str | None, init: Path | None) -> ModelConfig:
+    """The model to train: as named, else the architecture of the weights fine-tuned from."""
+    if config:
+        return load_model_config(config)
+    if init:
+        try:
+            return ModelConfig.model_validate(torch.load(init, weights_only=False)["config"])
+        except (OSError, KeyError, TypeError, RuntimeError, ValueError) as exc:
+            raise ValueError(f"{init}: not a recognizer checkpoint with its config ({exc})") from None
+    return load_model_config(DEFAULT_CONFIG)
+
+
 def train(opts: TrainOptions) -> dict:
     torch.set_num_threads(opts.threads)
     torch.manual_seed(opts.seed)
-    config = load_model_config(opts.config)
+    config = resolve_model_config(opts.config, opts.init)
     model = build_model(config)
     images, labels = load_cache(opts.cache)
     if images.shape[1:] != (config.input_height, config.input_width):
@@ -187,4 +211,4 @@ def train(opts: TrainOptions) -> dict:
     return summary
 
 
-__all__ = ["LabelledCrop", "TrainOptions", "evaluate", "train"]
+__all__ = ["LabelledCrop", "TrainOptions", "evaluate", "resolve_model_config", "train"]
