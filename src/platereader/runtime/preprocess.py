@@ -11,7 +11,7 @@ import numpy as np
 # The crop's shape alone cannot tell the rows apart: a straight one-row plate is 3.3-4.7 wide even
 # in a loose box and a two-row one 1.2-2, but a one-row plate tilted 30 degrees, or seen in a box
 # with a lot of bumper, is 1.4-2.5 wide. Below this aspect the reader tries both layouts and keeps
-# the better read (see pick_layout); training folds by the generator's known rows.
+# the better read (see decode.best_layout); training folds by the generator's known rows.
 TWO_ROW_MAX_ASPECT = 2.6
 
 
