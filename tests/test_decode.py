@@ -64,3 +64,14 @@ def test_grammar_does_not_invent_characters_the_network_never_saw():
     read = _read(probs)
     out = Grammar.default().apply(read, probs, ALPHABET)
     assert out.text == read.text and out.confidence < read.confidence
+
+
+def test_blank_scale_keeps_a_character_rated_just_under_blank():
+    probs = _probs(["A", None, None, "B"])
+    probs[1] = 0.0
+    probs[1, 0], probs[1, ALPHABET.index("7") + 1] = 0.55, 0.45  # a faint "7" between A and B
+    assert greedy_decode(probs, ALPHABET).text == "AB"
+    kept = greedy_decode(probs, ALPHABET, blank_scale=0.5)
+    assert kept.text == "A7B"
+    assert abs(kept.char_confidences[1] - 0.45) < 1e-6  # the network's own probability, not rescaled
+    assert greedy_decode(_probs([None] * 4), ALPHABET, blank_scale=0.5).text == ""  # a clear blank stays blank

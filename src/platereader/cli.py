@@ -459,7 +459,14 @@ def train_detector(
     "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="fp32 .onnx path; the int8 copy goes beside it."
 )
 @click.option("--calibration", type=click.Path(file_okay=False, path_type=Path), help="Cache folder for int8 calibration.")
-def export(checkpoint: Path, out: Path, calibration: Path | None) -> None:
+@click.option(
+    "--blank-scale",
+    type=click.FloatRange(0.05, 1.0),
+    default=1.0,
+    show_default=True,
+    help="Recognizers: weight of CTC's blank when decoding; below 1 fewer dropped characters, fewer 'no plate' answers.",
+)
+def export(checkpoint: Path, out: Path, calibration: Path | None, blank_scale: float) -> None:
     """Export a recognizer or detector CHECKPOINT to ONNX plus a weights-only .pt.
 
     Recognizers also get an int8 copy when --calibration (a render cache) is given.
@@ -470,7 +477,7 @@ def export(checkpoint: Path, out: Path, calibration: Path | None) -> None:
 
     if calibration and torch.load(checkpoint, weights_only=False).get("kind") == "detector":
         _fail("--calibration is for recognizers; the detector is exported as fp32 only")
-    export_onnx(checkpoint, out)
+    export_onnx(checkpoint, out, blank_scale)
     click.echo(f"fp32: {out} ({out.stat().st_size / 1e6:.2f} MB)")
     if calibration:
         from platereader.training.cache import load_cache

@@ -25,9 +25,15 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(-1, keepdims=True)
 
 
-def greedy_decode(probs: np.ndarray, alphabet: str) -> Decoded:
-    """T x C probabilities (class 0 = blank) -> text; a character's confidence is its peak frame."""
-    best = probs.argmax(-1)
+def greedy_decode(probs: np.ndarray, alphabet: str, blank_scale: float = 1.0) -> Decoded:
+    """T x C probabilities (class 0 = blank) -> text; a character's confidence is its peak frame.
+
+    ``blank_scale`` < 1 weighs the blank down before the best path is taken, so a character the
+    network saw but rated just under "nothing here" is kept (CTC readers mostly err by dropping
+    characters); confidences stay the network's own probabilities.
+    """
+    scores = probs if blank_scale == 1.0 else np.concatenate([probs[:, :1] * blank_scale, probs[:, 1:]], axis=1)
+    best = scores.argmax(-1)
     chars: list[str] = []
     confs: list[float] = []
     frames: list[int] = []
@@ -55,5 +61,5 @@ def best_layout(scores: list[tuple[bool, float]]) -> int:
     return max(range(len(scores)), key=lambda i: (scores[i], -i))
 
 
-def decode_batch(probs: np.ndarray, alphabet: str) -> list[Decoded]:
-    return [greedy_decode(p, alphabet) for p in probs]
+def decode_batch(probs: np.ndarray, alphabet: str, blank_scale: float = 1.0) -> list[Decoded]:
+    return [greedy_decode(p, alphabet, blank_scale) for p in probs]

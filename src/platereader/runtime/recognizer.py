@@ -62,6 +62,8 @@ class Recognizer:
         self.session, meta = open_session(path, "recognizer", "platereader_config", threads)
         self.config = json.loads(meta["platereader_config"])
         self.alphabet: str = meta["platereader_alphabet"]
+        # Chosen at export on held-out generated plates (model card); 1.0 for older files.
+        self.blank_scale = float(meta.get("platereader_blank_scale", "1.0"))
         self.width, self.height = self.config["input_width"], self.config["input_height"]
         self.grammar = Grammar.for_alphabet(self.alphabet) if grammar is True else (grammar or None)
         self.path = path
@@ -75,7 +77,8 @@ class Recognizer:
         reads: list[PlateRead] = []
         for i in range(0, len(crops), batch_size):
             probs, owner = self.probabilities(crops[i : i + batch_size])
-            views = [self._read(p, d) for p, d in zip(probs, decode_batch(probs, self.alphabet), strict=True)]
+            decoded = decode_batch(probs, self.alphabet, self.blank_scale)
+            views = [self._read(p, d) for p, d in zip(probs, decoded, strict=True)]
             for crop in range(min(batch_size, len(crops) - i)):
                 candidates = [v for v, o in zip(views, owner, strict=True) if o == crop]
                 best = best_layout([layout_score(c.char_confidences, c.fits_format) for c in candidates])

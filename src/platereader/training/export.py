@@ -29,7 +29,9 @@ class _Probabilities(torch.nn.Module):
         return self.model(x).exp()
 
 
-def export_onnx(checkpoint: Path, out: Path) -> Path:
+def export_onnx(checkpoint: Path, out: Path, blank_scale: float = 1.0) -> Path:
+    """fp32 ONNX plus a weights-only .pt beside it. ``blank_scale`` is stored for the decoder (see
+    runtime.decode.greedy_decode): below 1 it trades "no plate" answers for fewer dropped characters."""
     state = torch.load(checkpoint, weights_only=False)
     if state.get("kind") == "detector":
         return export_detector(state, out)
@@ -50,7 +52,11 @@ def export_onnx(checkpoint: Path, out: Path) -> Path:
         dynamo=False,
     )
     proto = onnx.load(str(out))
-    meta = {"platereader_config": json.dumps(config.model_dump()), "platereader_alphabet": config.alphabet}
+    meta = {
+        "platereader_config": json.dumps(config.model_dump()),
+        "platereader_alphabet": config.alphabet,
+        "platereader_blank_scale": repr(float(blank_scale)),
+    }
     for key, value in meta.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
