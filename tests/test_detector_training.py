@@ -73,6 +73,14 @@ def test_smoke_run_checkpoints_resumes_and_exports(detect_root, tmp_path):
     detections = detector.detect(np.zeros((300, 500, 3), np.uint8), threshold=0.0)
     assert all(0 <= d.box[0] <= 500 and 0 <= d.box[1] <= 300 for d in detections)
     assert len(load_boxed_dev(detect_root / "dev")) == 5  # photos with at least one boxed plate
+    # recognizer-only export options are refused by name
+    from click.testing import CliRunner
+
+    from platereader.cli import main
+
+    for option in (["--blank-scale", "0.5"], ["--calibration", str(tmp_path)]):
+        result = CliRunner().invoke(main, ["export", str(out / "last.pt"), "--out", str(tmp_path / "d2.onnx"), *option])
+        assert result.exit_code != 0 and option[0] in result.output
     # fine-tuning starts from the exported weights
     tuned = train_detector(DetectorTrainOptions(**{**opts, "out": tmp_path / "ft", "steps": 1}, init=onnx_path.with_suffix(".pt")))
     assert tuned["steps"] == 1

@@ -475,8 +475,11 @@ def export(checkpoint: Path, out: Path, calibration: Path | None, blank_scale: f
 
     from platereader.training.export import export_onnx, quantize_int8
 
-    if calibration and torch.load(checkpoint, weights_only=False).get("kind") == "detector":
-        _fail("--calibration is for recognizers; the detector is exported as fp32 only")
+    if torch.load(checkpoint, weights_only=False).get("kind") == "detector":
+        if calibration:
+            _fail("--calibration is for recognizers; the detector is exported as fp32 only")
+        if blank_scale != 1.0:
+            _fail("--blank-scale is for recognizers (CTC decoding); the detector has no blank")
     export_onnx(checkpoint, out, blank_scale)
     click.echo(f"fp32: {out} ({out.stat().st_size / 1e6:.2f} MB)")
     if calibration:
