@@ -21,6 +21,18 @@ def resume_options(command):
     return click.option("--resume", is_flag=True, help="Continue from OUT/last.pt.")(command)
 
 
+def validation_options(dev_help: str):
+    """--dev-root and --eval-every, shared by both training commands (``dev_help`` says what is read)."""
+
+    def decorate(command):
+        command = click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)(command)
+        return click.option(
+            "--dev-root", type=click.Path(path_type=Path), default=Path("../shared/data/dev"), show_default=True, help=dev_help
+        )(command)
+
+    return decorate
+
+
 def _fail(message: str) -> None:
     raise click.ClickException(message)
 
@@ -301,14 +313,7 @@ def _evaluate_full(reader, items):
     show_default=True,
     help="Share of the generated plates marked unreadable (empty target) to train on.",
 )
-@click.option(
-    "--dev-root",
-    type=click.Path(path_type=Path),
-    default=Path("../shared/data/dev"),
-    show_default=True,
-    help="Real dev crops to validate on (skipped when absent).",
-)
-@click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
+@validation_options("Real dev crops to validate on (skipped when absent).")
 @resume_options
 @click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Rendering processes for the cache.")
 @click.option(
@@ -367,7 +372,7 @@ def train(
         out=out,
         cache=cache,
         val_cache=val_cache,
-        config=config,
+        config=model_config,  # resolved once above (it may come from the --init checkpoint)
         steps=steps,
         batch_size=batch_size,
         lr=lr,
@@ -402,16 +407,9 @@ def train(
     show_default=True,
     help="Real photos with plate boxes (manifest.jsonl: image, boxes).",
 )
-@click.option(
-    "--dev-root",
-    type=click.Path(path_type=Path),
-    default=Path("../shared/data/dev"),
-    show_default=True,
-    help="Boxed dev photos to validate on (skipped when absent).",
-)
 @click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra fonts for the pasted plates.")
 @click.option("--synth-rate", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Share of windows with generated plates.")
-@click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
+@validation_options("Boxed dev photos to validate on (skipped when absent).")
 @resume_options
 @click.option(
     "--init", type=click.Path(dir_okay=False, path_type=Path), help="Start from these weights (e.g. weights/detector.pt) to fine-tune."

@@ -76,14 +76,13 @@ class Recognizer:
     def read_crops(self, crops: list[np.ndarray], batch_size: int = 64) -> list[PlateRead]:
         reads: list[PlateRead] = []
         for i in range(0, len(crops), batch_size):
-            probs, owner = self.probabilities(crops[i : i + batch_size])
+            batch = crops[i : i + batch_size]
+            probs, owner = self.probabilities(batch)
             decoded = decode_batch(probs, self.alphabet, self.blank_scale)
             views = [self._read(p, d) for p, d in zip(probs, decoded, strict=True)]
-            for crop in range(min(batch_size, len(crops) - i)):
-                candidates = [v for v, o in zip(views, owner, strict=True) if o == crop]
-                best = best_layout([layout_score(c.char_confidences, c.fits_format) for c in candidates])
-                candidates[best].extra["two_rows"] = best == 1
-                reads.append(candidates[best])
+            for crop in range(len(batch)):  # every crop has one or two views (layouts): keep the better read
+                candidates = [views[j] for j in np.flatnonzero(owner == crop)]
+                reads.append(candidates[best_layout([layout_score(c.char_confidences, c.fits_format) for c in candidates])])
         return reads
 
     def _read(self, probs: np.ndarray, decoded: Decoded) -> PlateRead:

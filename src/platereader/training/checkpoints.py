@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -11,6 +12,30 @@ def optimiser_and_schedule(model: torch.nn.Module, lr: float, steps: int, warmup
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps, pct_start=warmup)
     return optimizer, scheduler
+
+
+def optimiser_step(loss: torch.Tensor, model: torch.nn.Module, optimizer, scheduler, max_grad_norm: float) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    optimizer.step()
+    scheduler.step()
+
+
+def save_checkpoint(opts, model, optimizer, scheduler, config, step: int, elapsed: float, **extra) -> None:
+    """``opts.out/last.pt``: what ``restore`` needs to resume, plus the run's options and history."""
+    state = {
+        **extra,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "step": step,
+        "elapsed": elapsed,
+        "history": opts.history,
+        "config": config.model_dump(),
+        "options": {k: str(v) for k, v in asdict(opts).items() if k != "history"},
+    }
+    torch.save(state, opts.out / "last.pt")
 
 
 def restore(out: Path, steps: int, resume: bool, init: Path | None, model, optimizer, scheduler) -> tuple[int, float, list[dict] | None]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from platereader.detection.geometry import decode, encode_targets, letterbox, nm
 from platereader.models import build_model, load_model_config
 from platereader.models.config import DetectorConfig
 from platereader.models.plate_det import DetectorExport
-from platereader.training.checkpoints import optimiser_and_schedule, restore
+from platereader.training.checkpoints import optimiser_and_schedule, optimiser_step, restore, save_checkpoint
 from platereader.training.detect_data import BoxedImage, WindowSampler, load_boxed_dev, load_detect_photos, render_plate_pool
 
 
@@ -113,11 +113,7 @@ def train_detector(opts: DetectorTrainOptions) -> dict:
     while step < last:
         x, heat, reg, weight = make_batch(sampler, opts.batch_size, rng)
         loss = detector_loss(model(x), heat, reg, weight)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-        optimizer.step()
-        scheduler.step()
+        optimiser_step(loss, model, optimizer, scheduler, max_grad_norm=10.0)
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.3f}")
@@ -127,20 +123,8 @@ def train_detector(opts: DetectorTrainOptions) -> dict:
                 record.update(evaluate_detector(model, config, dev).as_dict())
             opts.history.append(record)
             bar.write(json.dumps(record))
-            torch.save(
-                {
-                    "kind": "detector",
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "step": step,
-                    "elapsed": elapsed_before + time.time() - start,
-                    "history": opts.history,
-                    "config": config.model_dump(),
-                    "options": {k: str(v) for k, v in asdict(opts).items() if k != "history"},
-                },
-                opts.out / "last.pt",
-            )
+            elapsed = elapsed_before + time.time() - start
+            save_checkpoint(opts, model, optimizer, scheduler, config, step, elapsed, kind="detector")
     bar.close()
     minutes = round((elapsed_before + time.time() - start) / 60, 1)
     summary = {"config": config.name, "steps": step, "minutes": minutes, "history": opts.history}

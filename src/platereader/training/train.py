@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from platereader.models.config import ModelConfig
 from platereader.runtime.decode import Decoded, best_layout, decode_batch, layout_score
 from platereader.runtime.preprocess import normalize
 from platereader.training.cache import load_cache
-from platereader.training.checkpoints import optimiser_and_schedule, restore
+from platereader.training.checkpoints import optimiser_and_schedule, optimiser_step, restore, save_checkpoint
 from platereader.training.data import augment, encode_targets, load_labelled_folder
 from platereader.training.devsets import DevSet, load_dev_sets
 
@@ -33,7 +33,7 @@ class TrainOptions:
     out: Path
     cache: Path
     val_cache: Path | None = None
-    config: str | None = None  # name or YAML path; None: the --init checkpoint's, else DEFAULT_CONFIG
+    config: str | ModelConfig | None = None  # name, YAML path or config; None: the --init checkpoint's, else DEFAULT_CONFIG
     steps: int = 5000
     batch_size: int = 128
     lr: float = 3e-3
@@ -104,8 +104,10 @@ def _batch_indices(step: int, batch: int, n: int, seed: int) -> np.ndarray:
     return idx
 
 
-def resolve_model_config(config: str | None, init: Path | None) -> ModelConfig:
+def resolve_model_config(config: str | ModelConfig | None, init: Path | None) -> ModelConfig:
     """The model to train: as named, else the architecture of the weights fine-tuned from."""
+    if isinstance(config, ModelConfig):
+        return config
     if config:
         return load_model_config(config)
     if init:
@@ -167,11 +169,7 @@ def train(opts: TrainOptions) -> dict:
             torch.full((len(idx) + n_user,), t, dtype=torch.long),
             torch.from_numpy(lengths),
         )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        optimizer.step()
-        scheduler.step()
+        optimiser_step(loss, model, optimizer, scheduler, max_grad_norm=5.0)
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{scheduler.get_last_lr()[0]:.1e}")
@@ -187,19 +185,7 @@ def train(opts: TrainOptions) -> dict:
                 }
             )
             bar.write(json.dumps(opts.history[-1]))
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "step": step,
-                    "elapsed": elapsed,
-                    "history": opts.history,
-                    "config": config.model_dump(),
-                    "options": {k: str(v) for k, v in asdict(opts).items() if k != "history"},
-                },
-                opts.out / "last.pt",
-            )
+            save_checkpoint(opts, model, optimizer, scheduler, config, step, elapsed)
     bar.close()
     summary = {
         "config": config.name,
