@@ -82,7 +82,9 @@ class Recognizer:
             views = [self._read(p, d) for p, d in zip(probs, decoded, strict=True)]
             for crop in range(len(batch)):  # every crop has one or two views (layouts): keep the better read
                 candidates = [views[j] for j in np.flatnonzero(owner == crop)]
-                reads.append(candidates[best_layout([layout_score(c.char_confidences, c.fits_format) for c in candidates])])
+                best = best_layout([layout_score(c.char_confidences, c.fits_format) for c in candidates])
+                candidates[best].extra["rows"] = best + 1  # views come one-row first, then unfolded
+                reads.append(candidates[best])
         return reads
 
     def _read(self, probs: np.ndarray, decoded: Decoded) -> PlateRead:
