@@ -42,9 +42,7 @@ def main() -> None:
         reads = [d.text for d in decode_batch(probs, recognizer.alphabet, scale)]
         exact = np.array([r == t for r, t in zip(reads, targets, strict=True)])
         short = sum(len(r) < len(t) for r, t, ok in zip(reads, targets, readable, strict=True) if ok)
-        print(
-            f"| {scale} | {exact.mean():.1%} | {exact[readable].mean():.1%} | {exact[~readable].mean():.1%} | {short} |"
-        )
+        print(f"| {scale} | {exact.mean():.1%} | {exact[readable].mean():.1%} | {exact[~readable].mean():.1%} | {short} |")
 
 
 if __name__ == "__main__":

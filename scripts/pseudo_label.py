@@ -26,7 +26,6 @@ from collections import Counter
 from pathlib import Path
 
 import cv2
-import numpy as np
 from tqdm import tqdm
 
 from platereader.detection.rectify import crop_box
@@ -73,7 +72,16 @@ def main() -> None:
             for m, crop in zip(MARGINS, crops, strict=True):
                 name = f"images/{stem}_m{round(m * 100):02d}.png"
                 cv2.imwrite(str(args.out / name), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
-                labels.append({"image": name, "text": first.text, "rows": first.extra["rows"], "country": first.country, "confidence": round(first.confidence, 3), "subset": row["subset"]})
+                labels.append(
+                    {
+                        "image": name,
+                        "text": first.text,
+                        "rows": first.extra["rows"],
+                        "country": first.country,
+                        "confidence": round(first.confidence, 3),
+                        "subset": row["subset"],
+                    }
+                )
     (args.out / "labels.jsonl").write_text("".join(json.dumps(r) + "\n" for r in labels), encoding="utf-8")
     print(json.dumps({"boxes": dict(seen), "crops_written": len(labels), "unreadable_photos": failures}))
     print(json.dumps(Counter(r["country"] for r in labels[:: len(MARGINS)]).most_common()))

@@ -100,3 +100,16 @@ def test_export_and_read_with_onnxruntime(tiny_run):
         assert isinstance(read.text, str) and len(read.char_confidences) == len(read.text)
         probs, owner = recognizer.probabilities([crop])
         assert probs.shape[0] == 1 and owner.tolist() == [0] and np.allclose(probs.sum(-1), 1, atol=1e-3)
+
+
+def test_no_jitter_trains_on_the_cached_pixels(tiny_run, tmp_path, monkeypatch):
+    import platereader.training.train as training
+
+    _, cache, _ = tiny_run
+    calls = []
+    monkeypatch.setattr(training, "augment", lambda batch, rng: calls.append(1) or batch)
+    opts = dict(cache=cache, config="ctc_micro", steps=2, batch_size=16, eval_every=2)
+    train(TrainOptions(out=tmp_path / "plain", jitter=False, **opts))
+    assert calls == []
+    train(TrainOptions(out=tmp_path / "jittered", **opts))
+    assert len(calls) == 2

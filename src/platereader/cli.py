@@ -313,6 +313,12 @@ def _evaluate_full(reader, items):
     show_default=True,
     help="Share of the generated plates marked unreadable (empty target) to train on.",
 )
+@click.option(
+    "--jitter/--no-jitter",
+    default=True,
+    show_default=True,
+    help="Random brightness, contrast and noise on each training batch, on top of the generator's own.",
+)
 @validation_options("Real dev crops to validate on (skipped when absent).")
 @resume_options
 @click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Rendering processes for the cache.")
@@ -343,6 +349,7 @@ def train(
     workers: int,
     mask_rate: float | None,
     unreadable_share: float,
+    jitter: bool,
 ) -> None:
     """Train the recognizer on generated plates (render once into a cache, then optimise)."""
     try:
@@ -384,6 +391,7 @@ def train(
         dev_root=dev_root if dev_root.exists() else None,
         resume=resume,
         unreadable_share=unreadable_share,
+        jitter=jitter,
         stop_after=stop_after,
     )
     try:

@@ -46,6 +46,7 @@ class TrainOptions:
     data: Path | None = None  # user's labelled crops to mix in
     data_share: float = 0.5  # share of each batch taken from ``data``
     unreadable_share: float = 1.0  # share of the cache's unreadable / plate-free samples to train on
+    jitter: bool = True  # photometric jitter per batch (augment), on top of the generator's degradations
     dev_root: Path | None = None
     threads: int = 2
     resume: bool = False
@@ -162,7 +163,8 @@ def train(opts: TrainOptions) -> dict:
             uidx = _batch_indices(step, n_user, len(user[0]), opts.seed + 1)
             batch_images = np.concatenate([batch_images, user[0][uidx]])
             batch_text += [user[1][i] for i in uidx]
-        x = torch.from_numpy(normalize(augment(batch_images, rng))[:, None]).contiguous(memory_format=CHANNELS_LAST)
+        pixels = augment(batch_images, rng) if opts.jitter else batch_images
+        x = torch.from_numpy(normalize(pixels)[:, None]).contiguous(memory_format=CHANNELS_LAST)
         flat, lengths = encode_targets(batch_text, config.alphabet)
         log_probs = model(x)  # N x T x C
         t = log_probs.shape[1]
