@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--detect", type=Path, default=Path("../shared/data/detect"))
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--model", type=Path, default=None, help="recognizer ONNX (default: the shipped one)")
-    parser.add_argument("--min-confidence", type=float, default=0.6)
+    parser.add_argument("--min-confidence", type=float, default=0.3)
     parser.add_argument("--min-width", type=float, default=40, help="skip boxes narrower than this (px)")
     args = parser.parse_args()
 
