@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -80,14 +81,15 @@ class Recognizer:
             probs, owner = self.probabilities(batch)
             decoded = decode_batch(probs, self.alphabet, self.blank_scale)
             views = [self._read(p, d) for p, d in zip(probs, decoded, strict=True)]
-            for crop in range(len(batch)):  # every crop has one or two views (layouts): keep the better read
-                candidates = [views[j] for j in np.flatnonzero(owner == crop)]
+            # Every crop has one or two views (layouts), in crop order: keep the better read.
+            bounds = np.searchsorted(owner, np.arange(len(batch) + 1))
+            for start, end in pairwise(bounds):
+                candidates = views[start:end]
                 best = best_layout([layout_score(c.char_confidences, c.fits_format) for c in candidates])
                 candidates[best].extra["rows"] = best + 1  # views come one-row first, then unfolded
                 reads.append(candidates[best])
         return reads
 
-    def _read(self, probs: np.ndarray, decoded: Decoded) -> PlateRead:
-        d = decoded
+    def _read(self, probs: np.ndarray, d: Decoded) -> PlateRead:
         read = PlateRead(d.text, d.confidence, d.char_confidences, raw_text=d.text, extra={"frames": d.frames})
         return self.grammar.apply(read, probs, self.alphabet) if self.grammar else read
