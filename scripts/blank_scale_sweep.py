@@ -4,8 +4,9 @@
 
 Decodes the cached validation crops (greedy path, no grammar, one layout: the cache folds
 two-row plates by their known rows) at several blank scales and prints, per scale: exact match
-on all crops, on readable plates, the share of unreadable or plate-free crops answered empty, and
-how many reads of readable plates are too short. The real dev sets are never looked at here.
+on all crops, on readable plates, the share of illegible plates and of plate-free crops answered
+empty, and how many reads of readable plates are too short. The real dev sets are never looked at
+here.
 """
 
 from __future__ import annotations
@@ -35,14 +36,19 @@ def main() -> None:
     )
     targets = [row["target"] for row in labels]
     readable = np.array([bool(t) for t in targets])
-    print(f"{len(targets)} validation crops, {readable.sum()} readable")
-    print("| blank scale | all val exact | readable plates exact | unreadable answered empty | reads too short |")
-    print("|---|---|---|---|---|")
+    no_plate = np.array([not row.get("text") for row in labels])
+    illegible = ~readable & ~no_plate
+    print(f"{len(targets)} validation crops: {readable.sum()} readable, {illegible.sum()} illegible, {no_plate.sum()} without a plate")
+    print("| blank scale | all val exact | readable plates exact | illegible answered empty | no plate answered empty | reads too short |")
+    print("|---|---|---|---|---|---|")
     for scale in SCALES:
         reads = [d.text for d in decode_batch(probs, recognizer.alphabet, scale)]
         exact = np.array([r == t for r, t in zip(reads, targets, strict=True)])
         short = sum(len(r) < len(t) for r, t, ok in zip(reads, targets, readable, strict=True) if ok)
-        print(f"| {scale} | {exact.mean():.1%} | {exact[readable].mean():.1%} | {exact[~readable].mean():.1%} | {short} |")
+        print(
+            f"| {scale} | {exact.mean():.1%} | {exact[readable].mean():.1%} | {exact[illegible].mean():.1%} "
+            f"| {exact[no_plate].mean():.1%} | {short} |"
+        )
 
 
 if __name__ == "__main__":

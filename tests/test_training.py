@@ -113,3 +113,23 @@ def test_no_jitter_trains_on_the_cached_pixels(tiny_run, tmp_path, monkeypatch):
     assert calls == []
     train(TrainOptions(out=tmp_path / "jittered", **opts))
     assert len(calls) == 2
+
+
+def test_illegible_plates_and_plate_free_crops_are_sampled_by_their_own_shares():
+    from platereader.training.train import _keep_indices
+
+    readable = {"target": "AB123", "text": "AB 123"}
+    illegible = {"target": "", "text": "CD 456"}  # a plate too damaged to read: empty target
+    no_plate = {"target": "", "text": ""}
+    labels = [readable, illegible, no_plate] * 200
+    kinds = np.array(["readable", "illegible", "no_plate"] * 200)
+
+    default = TrainOptions(out=None, cache=None)
+    kept = kinds[_keep_indices(labels, default.unreadable_share, default.negative_share, seed=0)]
+    assert sorted(set(kept)) == ["no_plate", "readable"] and len(kept) == 400
+
+    kept = kinds[_keep_indices(labels, unreadable_share=1.0, negative_share=0.0, seed=0)]
+    assert sorted(set(kept)) == ["illegible", "readable"] and len(kept) == 400
+
+    kept = kinds[_keep_indices(labels, unreadable_share=0.5, negative_share=0.0, seed=0)]
+    assert 60 < (kept == "illegible").sum() < 140 and (kept == "readable").sum() == 200

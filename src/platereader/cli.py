@@ -309,9 +309,16 @@ def _evaluate_full(reader, items):
 @click.option(
     "--unreadable-share",
     type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of the generated plates marked illegible to train on, as 'no readable plate' (empty target).",
+)
+@click.option(
+    "--negative-share",
+    type=click.FloatRange(0, 1),
     default=1.0,
     show_default=True,
-    help="Share of the generated plates marked unreadable (empty target) to train on.",
+    help="Share of the generated crops with no plate (empty target) to train on.",
 )
 @click.option(
     "--jitter/--no-jitter",
@@ -349,6 +356,7 @@ def train(
     workers: int,
     mask_rate: float | None,
     unreadable_share: float,
+    negative_share: float,
     jitter: bool,
 ) -> None:
     """Train the recognizer on generated plates (render once into a cache, then optimise)."""
@@ -391,6 +399,7 @@ def train(
         dev_root=dev_root if dev_root.exists() else None,
         resume=resume,
         unreadable_share=unreadable_share,
+        negative_share=negative_share,
         jitter=jitter,
         stop_after=stop_after,
     )
