@@ -34,6 +34,14 @@ def test_cache_round_trip(tiny_run):
     assert len(labels) == 96 and {"target", "text", "country", "readable"} <= set(labels[0])
 
 
+def test_one_shot_per_plate_gives_every_crop_its_own_registration(tiny_run, tmp_path):
+    _, three_shots, _ = tiny_run  # the default: each drawn plate photographed three times
+    one_shot = build_cache(tmp_path / "one", 24, (128, 32), seed=5, workers=0, shots_per_plate=1)
+    plates = lambda cache: [row["text"] for row in load_cache(cache)[1][:24] if row["text"]]  # noqa: E731
+    assert len(set(plates(three_shots))) <= 8 < len(set(plates(one_shot)))
+    assert json.loads((one_shot / "meta.json").read_text())["shots_per_plate"] == 1
+
+
 def test_training_writes_checkpoints_and_history(tiny_run):
     root, _, summary = tiny_run
     assert summary["steps"] == 4

@@ -314,6 +314,13 @@ def _evaluate_full(reader, items):
     help="Share of the generated plates marked illegible to train on, as 'no readable plate' (empty target).",
 )
 @click.option(
+    "--shots-per-plate",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Photos the generator takes of each drawn plate (new pose, light, damage); 1: every crop a new registration.",
+)
+@click.option(
     "--negative-share",
     type=click.FloatRange(0, 1),
     default=1.0,
@@ -357,6 +364,7 @@ def train(
     mask_rate: float | None,
     unreadable_share: float,
     negative_share: float,
+    shots_per_plate: int,
     jitter: bool,
 ) -> None:
     """Train the recognizer on generated plates (render once into a cache, then optimise)."""
@@ -377,12 +385,14 @@ def train(
     if mask_rate and not has_mask:
         _fail(f"--mask-rate needs a model whose alphabet has the mask class {MASK!r}; {model_config.name} has none")
     size = (model_config.input_width, model_config.input_height)
-    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}"
+    shots_tag = "" if shots_per_plate == 3 else f"-shots{shots_per_plate}"  # the default keeps its old cache name
+    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{shots_tag}"
     val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}"
     country_list = countries.split(",") if countries else None
-    for path, count, s in ((cache, train_count, seed), (val_cache, 2000, seed + 1)):
+    # The validation plates keep the default shots, so runs with other settings validate on the same crops.
+    for path, count, s, shots in ((cache, train_count, seed, shots_per_plate), (val_cache, 2000, seed + 1, 3)):
         if not (path / "images.npy").exists():
-            build_cache(path, count, size, s, list(font_dirs), country_list, workers=workers, mask_rate=mask_rate)
+            build_cache(path, count, size, s, list(font_dirs), country_list, workers=workers, mask_rate=mask_rate, shots_per_plate=shots)
     options = TrainOptions(
         out=out,
         cache=cache,

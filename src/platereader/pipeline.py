@@ -15,8 +15,9 @@ from platereader.runtime.recognizer import PlateRead, Recognizer
 # the dev photos): the most true plates kept at the false-plate rate the previous recognizer had
 # there (0.083 per photo). Signs, stickers, logos and lettering on the car rarely read as a valid
 # registration with confidence. A read that fits no format has its confidence halved by the
-# grammar, so 0.45 asks for 0.9 from the network. The detector's own confidence is not used: it
-# was trained on those photos, so it is more confident there than on photos it never saw.
+# grammar, so 0.45 asks for 0.9 from the network. No floor on the detector's confidence beyond
+# its own threshold: it was trained on those photos, so it is more confident there than on photos
+# it never saw.
 MIN_CONFIDENCE_WITH_FORMAT = 0.475
 MIN_CONFIDENCE_WITHOUT_FORMAT = 0.45
 

@@ -26,10 +26,18 @@ def build_cache(
     workers: int = 2,
     batch: int = 512,
     mask_rate: float = 0.0,
+    shots_per_plate: int = 3,
 ) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     width, height = size
-    generator = PlateGenerator(countries=countries, font_dirs=font_dirs, seed=seed, mask_rate=mask_rate, max_shot_width=1.25 * width)
+    generator = PlateGenerator(
+        countries=countries,
+        font_dirs=font_dirs,
+        seed=seed,
+        mask_rate=mask_rate,
+        max_shot_width=1.25 * width,
+        shots_per_plate=shots_per_plate,
+    )
     images = np.lib.format.open_memmap(out / "images.tmp.npy", mode="w+", dtype=np.uint8, shape=(count, height, width))
     with open(out / "labels.jsonl", "w", encoding="utf-8") as labels, tqdm(total=count, desc=f"render {out.name}", unit="img") as bar:
         i = 0
@@ -55,6 +63,7 @@ def build_cache(
                 "font_dirs": [str(d) for d in font_dirs or []],
                 "countries": countries,
                 "mask_rate": mask_rate,
+                "shots_per_plate": shots_per_plate,
             }
         )
     )
