@@ -19,7 +19,7 @@ import numpy as np
 from platereader.runtime.decode import decode_batch
 from platereader.runtime.preprocess import normalize
 from platereader.runtime.recognizer import Recognizer
-from platereader.training.cache import load_cache
+from platereader.training.cache import load_cache, sample_kinds
 
 SCALES = (1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2)
 
@@ -35,8 +35,7 @@ def main() -> None:
         [recognizer.session.run(None, {"image": normalize(images[i : i + 256])[:, None]})[0] for i in range(0, len(images), 256)]
     )
     targets = [row["target"] for row in labels]
-    readable = np.array([bool(t) for t in targets])
-    no_plate = np.array([not row.get("text") for row in labels])
+    readable, no_plate = sample_kinds(labels)
     illegible = ~readable & ~no_plate
     print(f"{len(targets)} validation crops: {readable.sum()} readable, {illegible.sum()} illegible, {no_plate.sum()} without a plate")
     print("| blank scale | all val exact | readable plates exact | illegible answered empty | no plate answered empty | reads too short |")

@@ -22,36 +22,28 @@ from tqdm import tqdm
 
 from platereader import Reader
 from platereader.detection.geometry import match
-from platereader.pipeline import read_detections
+from platereader.pipeline import PlateFilter, read_detections
 from platereader.runtime.images import load_image
+from platereader.runtime.recognizer import PlateRead
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 WITH_FORMAT = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.425, 0.45, 0.475, 0.5)
 WITHOUT_FORMAT = (0.4, 0.45, 0.5)
 
 
-def collect(detect: Path, limit: int | None, model: Path | None = None) -> tuple[list[dict], int]:
-    """One row per detection: whether it is a true plate, and what the recognizer made of it."""
+def collect(detect: Path, limit: int | None, model: Path | None = None) -> tuple[list[tuple[PlateRead, bool]], int]:
+    """Every detection's read, and whether it lies on a true plate; and the number of photos."""
     rows = [json.loads(line) for line in (detect / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     rows = rows[:: max(1, len(rows) // limit)][:limit] if limit else rows
     reader = Reader(model)
-    found: list[dict] = []
+    found: list[tuple[PlateRead, bool]] = []
     for row in tqdm(rows, desc="photos", unit="photo"):
         image = load_image(detect / row["image"])
         detections = reader.detector.detect(image)
-        reads = read_detections(image, detections, reader.recognizer)
         boxes = np.array([d.box for d in detections], np.float32).reshape(-1, 4)
         matched = {i for i, _ in match(boxes, np.array(row["boxes"], np.float32).reshape(-1, 4), 0.5)}
-        for i, read in enumerate(reads):
-            found.append(
-                {
-                    "plate": i in matched,
-                    "readable": read.readable,
-                    "fits": read.fits_format,
-                    "confidence": read.confidence,
-                    "detection_confidence": read.detection_confidence,
-                }
-            )
+        reads = read_detections(image, detections, reader.recognizer)
+        found += [(read, i in matched) for i, read in enumerate(reads)]
     return found, len(rows)
 
 
@@ -63,24 +55,23 @@ def main() -> None:
     parser.add_argument("--max-false", type=float, default=0.083, help="false plates per photo allowed when choosing")
     args = parser.parse_args()
     found, photos = collect(args.detect, args.limit, args.model)
-    plate = np.array([f["plate"] for f in found])
-    readable = np.array([f["readable"] for f in found])
-    fits = np.array([bool(f["fits"]) for f in found])
-    confidence = np.array([f["confidence"] for f in found])
-    print(f"{photos} photos, {len(found)} detections, {plate.sum()} on true plates")
+    plates = sum(on_plate for _, on_plate in found)
+    print(f"{photos} photos, {len(found)} detections, {plates} on true plates")
     print("| min confidence, fits a format | min confidence, fits none | false plates kept per photo | true plates kept |")
     print("|---|---|---|---|")
-    rows = []
+    allowed = []
     for with_format in WITH_FORMAT:
         for without_format in WITHOUT_FORMAT:
-            kept = readable & np.where(fits, confidence >= with_format, confidence >= without_format)
-            false_rate, true_kept = (kept & ~plate).sum() / photos, (kept & plate).sum() / max(plate.sum(), 1)
-            rows.append((true_kept, -false_rate, with_format, without_format))
+            plate_filter = PlateFilter(min_confidence_with_format=with_format, min_confidence_without_format=without_format)
+            kept = [on_plate for read, on_plate in found if plate_filter.keep(read)]
+            false_rate, true_kept = kept.count(False) / photos, kept.count(True) / max(plates, 1)
             print(f"| {with_format} | {without_format} | {false_rate:.3f} | {true_kept:.1%} |")
-    allowed = [r for r in rows if -r[1] <= args.max_false]
+            if false_rate <= args.max_false:
+                allowed.append((true_kept, -false_rate, with_format, without_format))
     if allowed:
-        true_kept, false_rate, with_format, without_format = max(allowed)
-        print(f"chosen: {with_format} with a format, {without_format} without ({-false_rate:.3f} false per photo, {true_kept:.1%} kept)")
+        true_kept, neg_false_rate, with_format, without_format = max(allowed)  # most kept, then fewest false
+        rates = f"{-neg_false_rate:.3f} false per photo, {true_kept:.1%} kept"
+        print(f"chosen: {with_format} with a format, {without_format} without ({rates})")
 
 
 if __name__ == "__main__":

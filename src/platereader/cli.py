@@ -11,6 +11,7 @@ import click
 from platereader.drawing import write_drawing
 from platereader.formats import FormatError
 from platereader.generation.fonts import FontError
+from platereader.generation.generator import SHOTS_PER_PLATE
 
 
 def resume_options(command):
@@ -316,7 +317,7 @@ def _evaluate_full(reader, items):
 @click.option(
     "--shots-per-plate",
     type=click.IntRange(min=1),
-    default=3,
+    default=SHOTS_PER_PLATE,
     show_default=True,
     help="Photos the generator takes of each drawn plate (new pose, light, damage); 1: every crop a new registration.",
 )
@@ -385,12 +386,12 @@ def train(
     if mask_rate and not has_mask:
         _fail(f"--mask-rate needs a model whose alphabet has the mask class {MASK!r}; {model_config.name} has none")
     size = (model_config.input_width, model_config.input_height)
-    shots_tag = "" if shots_per_plate == 3 else f"-shots{shots_per_plate}"  # the default keeps its old cache name
+    shots_tag = "" if shots_per_plate == SHOTS_PER_PLATE else f"-shots{shots_per_plate}"  # the default keeps its old cache name
     cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{shots_tag}"
     val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}"
     country_list = countries.split(",") if countries else None
     # The validation plates keep the default shots, so runs with other settings validate on the same crops.
-    for path, count, s, shots in ((cache, train_count, seed, shots_per_plate), (val_cache, 2000, seed + 1, 3)):
+    for path, count, s, shots in ((cache, train_count, seed, shots_per_plate), (val_cache, 2000, seed + 1, SHOTS_PER_PLATE)):
         if not (path / "images.npy").exists():
             build_cache(path, count, size, s, list(font_dirs), country_list, workers=workers, mask_rate=mask_rate, shots_per_plate=shots)
     options = TrainOptions(

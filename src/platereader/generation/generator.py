@@ -18,6 +18,9 @@ from platereader.generation.render import FlatPlate, PlateSpec, render_plate
 from platereader.generation.scene import negative, sample_plate_width, shoot
 from platereader.runtime.preprocess import resize_crop
 
+# Each drawn plate is photographed this many times (new pose, crop, light, optics): drawing costs
+# as much as shooting, and a plate seen twice under different damage is no loss.
+SHOTS_PER_PLATE = 3
 PREFERRED_FONT_RATE = 0.75  # the rest get any pool font, so no single font is memorised
 
 
@@ -72,7 +75,7 @@ class PlateGenerator:
         seed: int = 0,
         out_size: tuple[int, int] | None = None,
         negative_rate: float = 0.03,
-        shots_per_plate: int = 3,
+        shots_per_plate: int = SHOTS_PER_PLATE,
         mask_rate: float = 0.0,
         max_shot_width: float | None = None,
     ):
@@ -81,8 +84,6 @@ class PlateGenerator:
         self.seed = seed
         self.out_size = out_size
         self.negative_rate = negative_rate
-        # Each drawn plate is photographed this many times (new pose, crop, light, optics): drawing
-        # costs as much as shooting, and a plate seen twice under different damage is no loss.
         self.shots_per_plate = shots_per_plate
         self._last_plate: tuple[int, tuple] | None = None
         # Share of plates with 1-2 characters hidden under grey boxes (target MASK there), for

@@ -13,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from platereader.generation import PlateGenerator
+from platereader.generation.generator import SHOTS_PER_PLATE
 from platereader.runtime.preprocess import prepare_crop, to_grey
 
 
@@ -26,7 +27,7 @@ def build_cache(
     workers: int = 2,
     batch: int = 512,
     mask_rate: float = 0.0,
-    shots_per_plate: int = 3,
+    shots_per_plate: int = SHOTS_PER_PLATE,
 ) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     width, height = size
@@ -76,3 +77,11 @@ def load_cache(path: Path) -> tuple[np.ndarray, list[dict]]:
     if len(labels) != len(images):
         raise ValueError(f"{path}: {len(images)} images but {len(labels)} labels")
     return images, labels
+
+
+def sample_kinds(labels: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Masks over cache labels: readable plates (a target), and crops with no plate (no text).
+    The rest are plates the generator judged illegible (text, but an empty target)."""
+    readable = np.array([bool(row["target"]) for row in labels], bool)
+    no_plate = np.array([not row.get("text") for row in labels], bool)
+    return readable, no_plate

@@ -20,7 +20,7 @@ from platereader.models import build_model, load_model_config
 from platereader.models.config import ModelConfig
 from platereader.runtime.decode import Decoded, best_layout, decode_batch, layout_score
 from platereader.runtime.preprocess import normalize
-from platereader.training.cache import load_cache
+from platereader.training.cache import load_cache, sample_kinds
 from platereader.training.checkpoints import optimiser_and_schedule, optimiser_step, restore, save_checkpoint
 from platereader.training.data import augment, encode_targets, load_labelled_folder
 from platereader.training.devsets import DevSet, load_dev_sets
@@ -88,8 +88,7 @@ def evaluate(model, alphabet: str, val: tuple[np.ndarray, list[dict]] | None, de
         images, labels = val
         reads = [r.text for r in _predict(model, images, alphabet)]
         exact = np.array([r == row["target"] for r, row in zip(reads, labels, strict=True)])
-        readable = np.array([bool(row["target"]) for row in labels])
-        no_plate = np.array([not row.get("text") for row in labels])
+        readable, no_plate = sample_kinds(labels)
         if readable.any():
             results["synthetic"] = float(exact[readable].mean())
         if no_plate.any():
@@ -103,11 +102,10 @@ def evaluate(model, alphabet: str, val: tuple[np.ndarray, list[dict]] | None, de
 def _keep_indices(labels: list[dict], unreadable_share: float, negative_share: float, seed: int) -> np.ndarray:
     """All readable samples plus seeded shares of the empty-target ones: illegible plates (a ``text``
     but no ``target``), and crops with no plate at all (no ``text``)."""
-    empty = np.array([not row["target"] for row in labels])
-    no_plate = np.array([not row.get("text") for row in labels])
+    readable, no_plate = sample_kinds(labels)
     share = np.where(no_plate, negative_share, unreadable_share)
     chosen = np.random.default_rng([seed, 7]).random(len(labels)) < share
-    return np.flatnonzero(~empty | chosen)
+    return np.flatnonzero(readable | chosen)
 
 
 def _batch_indices(step: int, batch: int, n: int, seed: int) -> np.ndarray:
