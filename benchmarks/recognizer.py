@@ -1,6 +1,6 @@
 """Recognizer benchmark: accuracy per dev subset, latency, throughput and size, fp32 and int8.
 
-    .venv/bin/python benchmarks/recognizer.py [--dev ../shared/data/dev] [--synthetic 2000]
+    .venv/bin/python benchmarks/recognizer.py [--dev ../shared/data/dev] [--synthetic 2000] [--countries ES]
 
 Accuracy: exact plate match (uc3m: visible characters right, its test split). Latency: batch 1,
 one onnxruntime thread, median of many runs. Throughput: batches of 64, two threads.
@@ -84,7 +84,9 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=2000)
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--int8-model", type=Path, default=DEFAULT_MODEL_INT8)
+    parser.add_argument("--countries", default="", help="fit reads to these countries' formats only (e.g. ES)")
     args = parser.parse_args()
+    countries = [c for c in args.countries.split(",") if c] or None
 
     syn_crops, syn_texts = synthetic_set(args.synthetic)
     from platereader.evaluation import LabelledCrop
@@ -102,7 +104,7 @@ def main() -> None:
     models = {k: v for k, v in models.items() if v.is_file()}
     rows = {}
     for kind, path in models.items():
-        rec = Recognizer(path, threads=2)
+        rec = Recognizer(path, threads=2, countries=countries)
         rows[kind] = {name: accuracy(rec, crops, items) for name, (crops, items) in sets.items()}
         crop = syn_crops[0]
         rows[kind]["network ms (batch 1, 1 thread)"] = f"{network_latency_ms(path, crop):.3f}"

@@ -27,8 +27,9 @@ from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import PlateRead
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-WITH_FORMAT = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.425, 0.45, 0.475, 0.5)
-WITHOUT_FORMAT = (0.4, 0.45, 0.5)
+WITH_FORMAT = (0.0, 0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.425, 0.45, 0.475, 0.5, 0.55, 0.6)
+# Halved by the grammar: 0.49 asks the network for 0.98, 0.5 for certainty.
+WITHOUT_FORMAT = (0.4, 0.45, 0.475, 0.49, 0.5)
 
 
 def collect(detect: Path, limit: int | None, model: Path | None = None) -> tuple[list[tuple[PlateRead, bool]], int]:

@@ -82,6 +82,19 @@ def test_read_table_and_missing_file(tmp_path):
 
 
 @needs_model
+def test_read_countries_limits_the_grammar_and_rejects_unknown_codes():
+    crop = str(REPO / "examples" / "crops" / "es.png")
+    result = CliRunner().invoke(main, ["read", "--crop", "--json", "--countries", "es", crop])
+    assert result.exit_code == 0, result.output
+    [plate] = json.loads(result.stdout)["plates"]
+    assert plate["country"] == "ES" and len(plate["text"]) == 7
+    result = CliRunner().invoke(main, ["read", "--crop", "--countries", "es,xx", crop])
+    assert result.exit_code != 0 and "unknown country code(s) XX" in result.output
+    result = CliRunner().invoke(main, ["read", "--crop", "--countries", "es", "--no-grammar", crop])
+    assert result.exit_code != 0 and "--no-grammar" in result.output
+
+
+@needs_model
 def test_eval_prints_accuracy_and_writes_report(tmp_path):
     manifest = REPO / "examples" / "crops" / "labels.jsonl"
     result = CliRunner().invoke(main, ["eval", "--crop", str(manifest), "--report", str(tmp_path / "rep")])

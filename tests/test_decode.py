@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from platereader.alphabet import ALPHABET
 from platereader.runtime.decode import greedy_decode
@@ -64,6 +65,41 @@ def test_grammar_does_not_invent_characters_the_network_never_saw():
     read = _read(probs)
     out = Grammar.default().apply(read, probs, ALPHABET)
     assert out.text == read.text and out.confidence < read.confidence
+
+
+def test_grammar_repairs_a_letter_read_for_a_lookalike_digit_when_nothing_fits_as_read():
+    # GB BT11 AHV whose bare-bar 1s the network took for I with no doubt at all (1 got ~0): only
+    # reading I as the digit it resembles makes it fit a format. Repaired, at a cost.
+    probs = _probs(["B", None, "T", "I", None, "I", "A", "H", None, "V"], hot=0.99)
+    read = _read(probs)
+    out = Grammar.default().apply(read, probs, ALPHABET)
+    assert read.text == "BTIIAHV"
+    assert out.text == "BT11AHV" and out.fits_format
+    assert out.char_confidences[2] == read.char_confidences[3]  # the glyph's own probability
+    assert abs(out.confidence - read.confidence * NO_FORMAT_PENALTY) < 1e-6
+
+
+def test_grammar_never_reads_a_digit_as_a_letter():
+    # A US plate 5777770 fits no European format; a 7 is not read as T (nor 2 as Z) to force one.
+    probs = _probs(["5", None, "7", None, "7", None, "7", None, "7", None, "7", None, "0"], hot=0.99)
+    read = _read(probs)
+    out = Grammar.default().apply(read, probs, ALPHABET)
+    assert out.text == "5777770" and not out.fits_format
+
+
+def test_grammar_limited_to_some_countries_fits_reads_to_those_alone():
+    # Spanish 0266 RFB with the oval 0 read as O: GB's "AB DD RRR" needs no repair for O?66?RF-like
+    # reads, so the full grammar may keep the O; a Spanish camera says it sees Spanish plates.
+    seq = ["O", None, "2", "6", None, "6", "B", None, "C", "D"]
+    probs = _probs(seq)
+    probs[0, ALPHABET.index("0") + 1] = 0.05
+    probs[0] /= probs[0].sum()
+    spain = Grammar.for_alphabet(ALPHABET, ("ES",))
+    out = spain.apply(_read(probs), probs, ALPHABET)
+    assert out.text == "0266BCD" and out.country == "ES"
+    assert set(spain.slots[7].countries) == {"ES"}
+    with pytest.raises(ValueError, match=r"unknown country code.*XX"):
+        Grammar.for_alphabet(ALPHABET, ("ES", "XX"))
 
 
 def test_blank_scale_keeps_a_character_rated_just_under_blank():

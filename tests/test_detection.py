@@ -12,7 +12,7 @@ import pytest
 from platereader.detection.boxes import BoxFileError, boxes_for, load_box_source, read_yolo
 from platereader.detection.evaluate import score_detections
 from platereader.detection.geometry import STRIDE, box_corners, decode, drop_contained, encode_targets, iou_matrix, letterbox, match, nms
-from platereader.detection.rectify import crop_box, plate_crop, plausible_quad, rectify
+from platereader.detection.rectify import crop_box, plate_crops, plausible_quad, rectify
 
 
 def _peaks(heat: np.ndarray) -> np.ndarray:
@@ -102,12 +102,17 @@ def test_rectify_straightens_a_tilted_plate():
     assert rows[int(h * 0.4) : int(h * 0.6)].max() > 0.9  # the stroke runs straight across the middle
 
 
-def test_plate_crop_falls_back_to_the_box_for_implausible_corners():
+def test_plate_crops_straighten_by_trusted_corners_and_keep_the_box():
     image = np.zeros((100, 200, 3), np.uint8)
     box = (50, 40, 80, 20)
     crossed = np.array([[50, 40], [130, 60], [130, 40], [50, 60]], np.float32)  # a bow tie
     assert not plausible_quad(crossed, box)
-    assert plate_crop(image, box, crossed).shape == crop_box(image, box).shape == (24, 96, 3)
+    [only] = plate_crops(image, box, crossed)
+    assert only.shape == crop_box(image, box).shape == (24, 96, 3)
+    assert len(plate_crops(image, box, box_corners(np.array(box, np.float32)))) == 1  # a caller's box: one view
+    tilted = np.array([[52, 44], [128, 40], [130, 56], [50, 60]], np.float32)
+    straight, loose = plate_crops(image, box, tilted)  # trusted corners: straightened, and the box too
+    assert loose.shape == crop_box(image, box).shape and straight.shape != loose.shape
     with pytest.raises(ValueError, match="outside"):
         crop_box(image, (500, 500, 10, 10))
 

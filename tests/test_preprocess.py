@@ -59,11 +59,13 @@ def test_narrow_crops_are_read_both_ways_wide_ones_once():
     assert owner.tolist() == [0, 0, 1, 2, 2]
 
 
-def test_layout_choice_prefers_format_then_confidence_then_one_row():
+def test_layout_choice_weighs_format_and_confidence_ties_go_to_one_row():
     garbled = layout_score([0.4, 0.3, 0.5], fits_format=False)
     clean = layout_score([0.9, 0.95, 0.9, 0.99], fits_format=False)
-    fitting = layout_score([0.6, 0.7, 0.6, 0.7, 0.6], fits_format=True)
+    fitting = layout_score([0.8, 0.85, 0.8, 0.85, 0.8], fits_format=True)
+    garbled_fitting = layout_score([0.1, 0.9, 0.05, 0.6, 0.3, 0.4, 0.2, 0.5, 0.3], fits_format=True)
     assert best_layout([garbled, clean]) == 1
-    assert best_layout([clean, fitting]) == 1
+    assert best_layout([clean, fitting]) == 1  # a format fit outweighs a little more confidence
+    assert best_layout([clean, garbled_fitting]) == 0  # but not a garbled read (BT11AHV unfolded)
     assert best_layout([clean, clean]) == 0
     assert best_layout([layout_score([]), layout_score([0.3])]) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from platereader.detection import Detector
@@ -15,6 +16,7 @@ class Reader:
 
     ``read`` finds the plates in a full photo or video frame; ``read(image, boxes=...)`` reads at
     boxes from your own detector; ``read_crop`` reads one plate crop. The detector loads on first use.
+    ``countries`` (e.g. ``["ES", "PT"]``) fits reads to those countries' formats only.
     """
 
     def __init__(
@@ -25,8 +27,9 @@ class Reader:
         threads: int | None = None,
         detector: str | Path | None = None,
         detection_threshold: float = 0.3,
+        countries: Sequence[str] | None = None,
     ):
-        self.recognizer = Recognizer(model, int8=int8, threads=threads, grammar=grammar)
+        self.recognizer = Recognizer(model, int8=int8, threads=threads, grammar=grammar, countries=countries)
         self.plate_filter = PlateFilter(uses_formats=grammar)
         self._detector_path, self._threads, self._threshold = detector, threads, detection_threshold
         self._detector: Detector | None = None

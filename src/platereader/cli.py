@@ -96,11 +96,14 @@ def synth(
     click.echo(f"wrote {count} plates to {out} ({out / 'labels.jsonl'})" + (f", preview {preview}" if preview else ""), err=True)
 
 
-def _reader(model: Path | None, int8: bool, no_grammar: bool, detector: Path | None = None, threshold: float = 0.3):
+def _reader(model: Path | None, int8: bool, no_grammar: bool, detector: Path | None = None, threshold: float = 0.3, countries: str = ""):
     from platereader.api import Reader
 
+    if countries and no_grammar:
+        _fail("--countries picks the formats the grammar fits reads to; it has no effect with --no-grammar")
+    codes = [c.strip() for c in countries.split(",") if c.strip()] or None
     try:
-        return Reader(model=model, int8=int8, grammar=not no_grammar, detector=detector, detection_threshold=threshold)
+        return Reader(model=model, int8=int8, grammar=not no_grammar, detector=detector, detection_threshold=threshold, countries=codes)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
 
@@ -122,6 +125,7 @@ def _reader(model: Path | None, int8: bool, no_grammar: bool, detector: Path | N
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Detection confidence threshold.")
 @click.option("--int8", is_flag=True, help="Use the int8 recognizer.")
 @click.option("--no-grammar", is_flag=True, help="Do not re-score reads with the country formats.")
+@click.option("--countries", default="", help="Fit reads to these countries' formats only (codes, e.g. ES,PT); all by default.")
 def read(
     inputs: tuple[str, ...],
     crop: bool,
@@ -133,6 +137,7 @@ def read(
     threshold: float,
     int8: bool,
     no_grammar: bool,
+    countries: str,
 ) -> None:
     """Find and read the plates in IMAGES_OR_FOLDERS (photos, frames; or crops with --crop).
 
@@ -151,7 +156,7 @@ def read(
         box_source = load_box_source(boxes_path) if boxes_path else None
     except BoxFileError as exc:
         _fail(str(exc))
-    reader = _reader(model, int8, no_grammar, detector, threshold)
+    reader = _reader(model, int8, no_grammar, detector, threshold, countries)
     if not crop and not boxes_path:
         try:
             reader.detector  # noqa: B018  (load now: a missing detector is one error, not one per image)
@@ -218,6 +223,7 @@ def _print_table(rows: list[dict]) -> None:
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Detection confidence threshold.")
 @click.option("--int8", is_flag=True)
 @click.option("--no-grammar", is_flag=True)
+@click.option("--countries", default="", help="Fit reads to these countries' formats only (codes, e.g. ES,PT); all by default.")
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write an HTML page of the misses with thumbnails.")
 def evaluate(
     manifest: Path,
@@ -228,6 +234,7 @@ def evaluate(
     threshold: float,
     int8: bool,
     no_grammar: bool,
+    countries: str,
     report: Path | None,
 ) -> None:
     """Score reads against MANIFEST.jsonl (image, text or text_masked; bbox [x, y, w, h] for --full).
@@ -242,7 +249,7 @@ def evaluate(
         items = load_manifest(manifest)
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
-    reader = _reader(model, int8, no_grammar, detector, threshold)
+    reader = _reader(model, int8, no_grammar, detector, threshold, countries)
     if crop:
         reads, failed = _read_crops_for_eval(reader, items)
         result = score(items, reads)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from platereader.detection.geometry import box_corners
+
 MARGIN = 0.1
 
 
@@ -41,8 +43,14 @@ def rectify(image: np.ndarray, corners: np.ndarray, margin: float = MARGIN) -> n
     return cv2.warpPerspective(image, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def plate_crop(image: np.ndarray, box, corners: np.ndarray | None) -> np.ndarray:
-    """The crop the recognizer reads: rectified when the corners are trustworthy, else the box."""
-    if corners is not None and plausible_quad(corners, box):
-        return rectify(image, corners)
-    return crop_box(image, box)
+def plate_crops(image: np.ndarray, box, corners: np.ndarray | None) -> list[np.ndarray]:
+    """The crops a plate is read from: straightened by its corners when they are trustworthy, and
+    then the plain box as well, because corners a little off cut into the characters at the plate's
+    ends (the pipeline keeps the more confident read). The box alone when the corners are not
+    trustworthy, or are the box's own (a caller's box)."""
+    if corners is None or not plausible_quad(corners, box):
+        return [crop_box(image, box)]
+    straight = rectify(image, corners)
+    if np.allclose(np.asarray(corners, np.float32), box_corners(np.asarray(box, np.float32)), atol=0.5):
+        return [straight]
+    return [straight, crop_box(image, box)]

@@ -50,13 +50,19 @@ def greedy_decode(probs: np.ndarray, alphabet: str, blank_scale: float = 1.0) ->
     return Decoded("".join(chars), confs, frames)
 
 
-def layout_score(char_confidences: list[float], fits_format: bool | None = None) -> tuple[bool, float]:
-    """How good a read of one layout (one row, or two rows unfolded) of a crop is: fitting a country
-    format first, then the mean character confidence. The wrong layout gives garbled, unsure reads."""
-    return bool(fits_format), float(np.mean(char_confidences)) if char_confidences else 0.0
+# The wrong layout gives garbled, unsure reads, and a garbled read of nine characters fits some
+# format more often than not: fitting one only weighs a read up, it does not trump confidence.
+NO_FORMAT_LAYOUT_FACTOR = 0.7
 
 
-def best_layout(scores: list[tuple[bool, float]]) -> int:
+def layout_score(char_confidences: list[float], fits_format: bool | None = None) -> float:
+    """How good a read of one layout (one row, or two rows unfolded) of a crop is: the mean
+    character confidence, discounted when the read fits no country format."""
+    mean = float(np.mean(char_confidences)) if char_confidences else 0.0
+    return mean if fits_format is not False else mean * NO_FORMAT_LAYOUT_FACTOR
+
+
+def best_layout(scores: list[float]) -> int:
     """Index of the best-scored layout; ties go to the first (one row)."""
     return max(range(len(scores)), key=lambda i: (scores[i], -i))
 

@@ -3,7 +3,9 @@
 Every format is expanded into slot sequences (which characters each position allows) for each
 length it can have. A read is matched against the sequences of its length: a character a slot
 forbids is replaced by the best allowed one when the network gave that one real probability
-(O -> 0 in a digit slot), and a read that fits no format keeps its text with lower confidence.
+(O -> 0 in a digit slot). A read that fits no format as read may be repaired by reading a letter as
+the digit it resembles where a format needs a digit (see LETTER_AS_DIGIT); a read that fits no format
+even so keeps its text. Both cost confidence (NO_FORMAT_PENALTY).
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ if TYPE_CHECKING:
     from platereader.runtime.recognizer import PlateRead
 
 MIN_ALTERNATIVE_PROB = 0.02  # a replacement must have been among the network's own candidates
-NO_FORMAT_PENALTY = 0.5  # confidence factor for a read that fits no known format
+NO_FORMAT_PENALTY = 0.5  # confidence factor for a read that fits no known format, or only once repaired
+# Real plate digits the network, trained on generated fonts, takes for letters: GB's Charles Wright
+# 1 is a bare bar (read I), Spain's 0 an oval (read O). Only letter -> digit: the other way turns
+# reads of plates from outside the formats (US vanity plates) into wrong European ones.
+LETTER_AS_DIGIT = {"O": "0", "Q": "0", "I": "1", "Z": "2", "S": "5", "G": "6", "B": "8"}
+LOOKALIKE_CREDIT = 0.1  # scoring weight of a swap, so the repair needing the fewest swaps wins
 
 
 @dataclass
@@ -64,12 +71,25 @@ class Grammar:
                 entry[0].extend(masks)
                 entry[1].extend([code] * len(masks))
         self.slots = {n: _Slots(np.stack(m), c) for n, (m, c) in by_len.items()}
+        index = {c: i for i, c in enumerate(alphabet)}
+        self.letter_as_digit = np.zeros((len(alphabet), len(alphabet)), np.float32)  # [letter, digit]
+        for letter, digit in LETTER_AS_DIGIT.items():
+            if letter in index and digit in index:
+                self.letter_as_digit[index[letter], index[digit]] = 1.0
 
     @classmethod
-    @lru_cache(maxsize=4)
-    def for_alphabet(cls, alphabet: str) -> Grammar:
-        """The bundled countries' grammar for a model's output alphabet (cached)."""
-        return cls(bundled_countries(), alphabet)
+    @lru_cache(maxsize=8)
+    def for_alphabet(cls, alphabet: str, countries: tuple[str, ...] | None = None) -> Grammar:
+        """The bundled countries' grammar for a model's output alphabet (cached); ``countries``
+        (codes) keeps only those, for a camera that only sees plates from a few countries."""
+        bundled = bundled_countries()
+        if not countries:
+            return cls(bundled, alphabet)
+        wanted = [c.upper() for c in countries]
+        unknown = [c for c in wanted if c not in bundled]
+        if unknown:
+            raise ValueError(f"unknown country code(s) {', '.join(unknown)}; known: {', '.join(sorted(bundled))}")
+        return cls({c: bundled[c] for c in wanted}, alphabet)
 
     @classmethod
     def default(cls) -> Grammar:
@@ -85,20 +105,39 @@ class Grammar:
         if slots is None or frames is None:
             return replace(read, confidence=read.confidence * NO_FORMAT_PENALTY, fits_format=False)
         p = probs[frames, 1:]  # L x alphabet, at each character's peak frame
-        scores = np.where(slots.allowed, p[None], 0.0).max(-1)  # V x L best allowed prob per slot
-        total = np.log(np.maximum(scores, 1e-9)).sum(-1)
-        best = int(total.argmax())
-        if scores[best].min() < MIN_ALTERNATIVE_PROB:
+        confidence = p
+        fit = _best_variant(p, slots)
+        repaired = fit is None
+        if repaired:
+            # A digit slot may take the probability of the letter that looks like it: scored at a
+            # discount (fewest swaps win), reported as the letter's (it is the same glyph).
+            borrowed = (p[:, :, None] * self.letter_as_digit[None]).max(1)
+            confidence = np.maximum(p, borrowed)
+            p = np.maximum(p, LOOKALIKE_CREDIT * borrowed)
+            fit = _best_variant(p, slots)
+        if fit is None:
             return replace(read, confidence=read.confidence * NO_FORMAT_PENALTY, fits_format=False)
+        best, total = fit
         choice = np.where(slots.allowed[best], p, -1.0).argmax(-1)
         text = "".join(alphabet[k] for k in choice)
         fitting = {slots.countries[v] for v in np.flatnonzero(np.isclose(total, total[best]))}
-        confs = [float(c) for c in scores[best]]
+        confs = [float(c) for c in confidence[np.arange(len(choice)), choice]]
         return replace(
             read,
             text=text,
             char_confidences=confs,
-            confidence=float(np.prod(confs)),
+            confidence=float(np.prod(confs)) * (NO_FORMAT_PENALTY if repaired else 1.0),
             country=next(iter(fitting)) if len(fitting) == 1 else None,
             fits_format=True,
         )
+
+
+def _best_variant(p: np.ndarray, slots: _Slots) -> tuple[int, np.ndarray] | None:
+    """The slot sequence that fits ``p`` (L x alphabet) best, and every sequence's log score; None
+    when even the best needs a character the network gave almost no probability."""
+    scores = np.where(slots.allowed, p[None], 0.0).max(-1)  # V x L best allowed prob per slot
+    total = np.log(np.maximum(scores, 1e-9)).sum(-1)
+    best = int(total.argmax())
+    if scores[best].min() < MIN_ALTERNATIVE_PROB:
+        return None
+    return best, total

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -54,10 +55,16 @@ class PlateRead:
 
 
 class Recognizer:
-    """Reads plate crops. ``threads`` caps onnxruntime's intra-op threads (1 for latency)."""
+    """Reads plate crops. ``threads`` caps onnxruntime's intra-op threads (1 for latency);
+    ``countries`` (codes) limits the grammar to those countries' formats."""
 
     def __init__(
-        self, model_path: str | Path | None = None, int8: bool = False, threads: int | None = None, grammar: Grammar | bool | None = True
+        self,
+        model_path: str | Path | None = None,
+        int8: bool = False,
+        threads: int | None = None,
+        grammar: Grammar | bool | None = True,
+        countries: Sequence[str] | None = None,
     ):
         path = Path(model_path) if model_path else (DEFAULT_MODEL_INT8 if int8 else DEFAULT_MODEL)
         self.session, meta = open_session(path, "recognizer", "platereader_config", threads)
@@ -66,7 +73,8 @@ class Recognizer:
         # Chosen at export on held-out generated plates (model card); 1.0 for older files.
         self.blank_scale = float(meta.get("platereader_blank_scale", "1.0"))
         self.width, self.height = self.config["input_width"], self.config["input_height"]
-        self.grammar = Grammar.for_alphabet(self.alphabet) if grammar is True else (grammar or None)
+        key = tuple(countries) if countries else None
+        self.grammar = Grammar.for_alphabet(self.alphabet, key) if grammar is True else (grammar or None)
         self.path = path
 
     def probabilities(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
