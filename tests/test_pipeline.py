@@ -83,7 +83,9 @@ def test_the_filter_drops_empty_and_implausible_reads():
     assert not strict.keep(read("AB123CD", 0.1, True))  # fits by chance: a logo or noise read as a registration
     assert not strict.keep(read("", 0.9, None))  # the recognizer saw no readable plate
     assert not strict.keep(read("STOP", 0.3, False))  # fits no format and is not sure
-    assert strict.keep(read("VANITY1", 0.46, False))  # fits no format, but the network was sure (0.92 before halving)
+    assert strict.keep(read("VANITY1", 0.55, False))  # fits no format, but the network was sure (0.91 before halving)
+    assert not strict.keep(read("VANITY1", 0.45, False))  # the same read passes with a format, not without one
+    assert strict.keep(read("AB123CD", 0.45, True))
     assert PlateFilter(uses_formats=False).keep(read("STOP", 0.3, None))  # grammar off: only empty reads go
 
 

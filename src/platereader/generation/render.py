@@ -389,7 +389,7 @@ def _finish_material(
 def _mask_character(c: _Canvas, box: tuple[int, int, int, int], rng: np.random.Generator, grey: float) -> None:
     """A flat grey box over one character, as data sets that hide part of the registration use."""
     x0, y0, x1, y1 = box
-    dx, dy = (x1 - x0) * rng.uniform(0.0, 0.3), (y1 - y0) * rng.uniform(-0.05, 0.15)
+    dx, dy = (x1 - x0) * rng.uniform(0.0, 0.25), (y1 - y0) * rng.uniform(-0.05, 0.1)
     a, b, d, e = int(x0 - dx), int(y0 - dy), int(np.ceil(x1 + dx)), int(np.ceil(y1 + dy))
     c.rgb[max(b, 0) : e, max(a, 0) : d] = grey
     c.text[max(b, 0) : e, max(a, 0) : d] = 0

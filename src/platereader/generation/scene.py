@@ -33,8 +33,6 @@ MIN_CHAR_CNR = 1.0
 MAX_BLUR_RATIO = 0.15
 MIN_CAP_PX = 6.0  # characters shorter than this are not legible (synth.md: ~28 px plates unreadable)
 
-LOOSE_BOX_RATE = 0.2  # share of crops cut as a loose box with much of the bumper around the plate
-
 CAR_PAINTS = [(235, 235, 235), (25, 25, 28), (120, 122, 128), (180, 182, 186), (30, 50, 110), (140, 20, 25), (60, 70, 60), (200, 190, 170)]
 
 
@@ -186,15 +184,9 @@ def shoot(
     x0, y0 = corners.min(0)
     x1, y1 = corners.max(0)
     bw, bh = x1 - x0, y1 - y0
-    # Detector crop: the plate's box grown or shrunk per side, as loose and shifted boxes are; some
-    # as loose as a user's detector hands over, with the bumper above and below (a one-row plate
-    # in a box 1.5-2.5 times as wide as high).
-    if rng.random() < LOOSE_BOX_RATE:
-        left, right = (rng.uniform(0.0, 0.35, 2) * bw).tolist()
-        top, bottom = (rng.uniform(0.1, 1.0, 2) * bh).tolist()
-    else:
-        left, right = (rng.uniform(-0.03, 0.2, 2) * bw).tolist()
-        top, bottom = (rng.uniform(-0.05, 0.35, 2) * bh).tolist()
+    # Detector crop: the plate's box grown or shrunk per side, as loose and shifted boxes are.
+    left, right = (rng.uniform(-0.03, 0.2, 2) * bw).tolist()
+    top, bottom = (rng.uniform(-0.05, 0.35, 2) * bh).tolist()
     cx0, cy0 = x0 - left, y0 - top
     cw, ch = max(8, round(bw + left + right)), max(6, round(bh + top + bottom))
     shift = np.array([[1, 0, -cx0], [0, 1, -cy0], [0, 0, 1]])
