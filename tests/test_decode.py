@@ -3,18 +3,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from platereader.alphabet import ALPHABET
+from platereader.alphabet import ALPHABET, MASK
 from platereader.runtime.decode import greedy_decode
+from platereader.runtime.format_path import SlotSequences
 from platereader.runtime.grammar import NO_FORMAT_PENALTY, Grammar
 from platereader.runtime.recognizer import PlateRead
 
 
-def _probs(sequence: list[str | None], hot: float = 0.9) -> np.ndarray:
+def _probs(sequence: list[str | None], hot: float = 0.9, alphabet: str = ALPHABET) -> np.ndarray:
     """One frame per entry: a character (or None for blank) gets probability ``hot``."""
-    c = len(ALPHABET) + 1
+    c = len(alphabet) + 1
     probs = np.full((len(sequence), c), (1 - hot) / (c - 1), np.float32)
     for t, ch in enumerate(sequence):
-        probs[t, 0 if ch is None else ALPHABET.index(ch) + 1] = hot
+        probs[t, 0 if ch is None else alphabet.index(ch) + 1] = hot
     return probs / probs.sum(1, keepdims=True)
 
 
@@ -30,8 +31,8 @@ def test_empty_read_has_zero_confidence():
     assert d.text == "" and d.confidence == 0.0
 
 
-def _read(probs: np.ndarray) -> PlateRead:
-    d = greedy_decode(probs, ALPHABET)
+def _read(probs: np.ndarray, alphabet: str = ALPHABET) -> PlateRead:
+    d = greedy_decode(probs, alphabet)
     return PlateRead(d.text, d.confidence, d.char_confidences, raw_text=d.text, extra={"frames": d.frames})
 
 
@@ -100,6 +101,67 @@ def test_grammar_limited_to_some_countries_fits_reads_to_those_alone():
     assert set(spain.slots[7].countries) == {"ES"}
     with pytest.raises(ValueError, match=r"unknown country code.*XX"):
         Grammar.for_alphabet(ALPHABET, ("ES", "XX"))
+
+
+def _under_blank(probs: np.ndarray, t: int, ch: str, p: float, alphabet: str = ALPHABET) -> np.ndarray:
+    """Frame ``t`` becomes blank with probability 1 - p, ``ch`` with p: a character the network
+    saw but rated just under "nothing here"."""
+    probs = probs.copy()
+    probs[t] = 0.0
+    probs[t, 0], probs[t, alphabet.index(ch) + 1] = 1 - p, p
+    return probs
+
+
+def test_format_path_restores_a_character_rated_under_blank():
+    # Spanish 1234 BCD whose last letter greedy decoding drops: 1234BC fits no Spanish format,
+    # the best path that fits one keeps the D (at a cost in confidence).
+    probs = _under_blank(_probs(["1", None, "2", "3", None, "4", "B", None, "C", "D"]), 9, "D", 0.4)
+    read = _read(probs)
+    out = Grammar.for_alphabet(ALPHABET, ("ES",)).apply(read, probs, ALPHABET)
+    assert read.text == "1234BC"
+    assert out.text == "1234BCD" and out.fits_format and out.country == "ES"
+    assert out.extra["format_repair"] == "path" and len(out.extra["frames"]) == 7
+    assert out.char_confidences[-1] == pytest.approx(0.4, abs=1e-6)
+    assert out.confidence < read.confidence
+
+
+def test_format_path_restores_a_privacy_box_at_the_plate_edge():
+    # A data set's grey box over the last character, which the network half took for the frame
+    # (a model trained with masked plates has MASK as one more class).
+    alphabet = ALPHABET + MASK
+    frames = ["8", None, "3", MASK, None, "0", "B", None, "V", MASK]
+    probs = _under_blank(_probs(frames, alphabet=alphabet), 9, MASK, 0.2, alphabet)
+    read = _read(probs, alphabet)
+    out = Grammar.for_alphabet(alphabet, ("ES",)).apply(read, probs, alphabet)
+    assert read.text == "83?0BV"
+    assert out.text == "83?0BV?"
+
+
+def test_format_path_does_not_force_an_improbable_read():
+    # A faint character (p=0.001) is no evidence: the read keeps its text and fits no format.
+    probs = _under_blank(_probs(["1", None, "2", "3", None, "4", "B", None, "C", "D"]), 9, "D", 0.001)
+    out = Grammar.for_alphabet(ALPHABET, ("ES",)).apply(_read(probs), probs, ALPHABET)
+    assert out.text == "1234BC" and not out.fits_format
+
+
+def test_format_path_spells_one_peak_as_one_character():
+    # 76T788 held over three frames: a DDLLDDD format must not be met by reading the T twice
+    # (CTC merges repeats), nor by letting one slot span the 7 and the 8.
+    probs = _probs(["7", None, "6", "T", "T", "T", None, "7", "8", None, "8"], hot=0.99)
+    slots = np.zeros((7, len(ALPHABET)), bool)
+    for i, kind in enumerate("DDLLDDD"):
+        slots[i] = [(c.isdigit() if kind == "D" else c.isalpha()) for c in ALPHABET]
+    path = SlotSequences([slots], ["XX"], np.zeros(1)).best_path(probs, ALPHABET)
+    assert path.text != "76TT788"
+    assert path.log_ratio < np.log(0.01)  # so the grammar would not take it
+
+
+def test_grammar_fits_classes_whose_options_differ_in_length():
+    # Irish county D (Dublin) or WH, French department 75 or 971: each option length is a format.
+    for country, text in [("IE", "191D12345"), ("IE", "191WH12345"), ("FR", "123AB75"), ("FR", "123AB971")]:
+        probs = _probs([c for ch in text for c in (ch, None)], hot=0.99)
+        out = Grammar.for_alphabet(ALPHABET, (country,)).apply(_read(probs), probs, ALPHABET)
+        assert out.text == text and out.fits_format and out.country == country, text
 
 
 def test_blank_scale_keeps_a_character_rated_just_under_blank():

@@ -8,6 +8,7 @@ import pytest
 from platereader.formats import bundled_countries
 from platereader.generation import PlateGenerator
 from platereader.generation.fonts import FontError, FontPool
+from platereader.generation.scene import paint_privacy_boxes
 from tests.conftest import SHARED_FONTS
 
 
@@ -138,9 +139,27 @@ def test_legibility_sees_one_wiped_out_character():
 
 def test_privacy_masked_plates_stay_readable():
     # A grey box over a character is read as "?", so it must not make the plate "unreadable".
-    samples = PlateGenerator(seed=3, mask_rate=1.0, negative_rate=0.0).samples(0, 60)
+    samples = PlateGenerator(seed=3, mask_rate=1.0, negative_rate=0.0, photo_mask_share=0.5).samples(0, 60)
     masked = [s for s in samples if s.meta.get("masked")]
     assert len(masked) == len(samples)
     readable = [s for s in masked if s.readable]
     assert len(readable) > len(masked) / 3
     assert all("?" in s.target for s in readable)
+    styles = {s.meta["masked_in_photo"] for s in masked}
+    assert styles == {True, False}  # boxes painted on the plate, and into the finished photo
+    plain = PlateGenerator(seed=3, mask_rate=1.0, negative_rate=0.0).samples(0, 20)
+    assert not any(s.meta["masked_in_photo"] for s in plain)  # the default: on the plate only
+
+
+def test_privacy_boxes_painted_into_a_photo_are_flat_and_cover_the_character():
+    rng = np.random.default_rng(0)
+    img = rng.uniform(0, 255, (40, 120, 3)).astype(np.float32)
+    before = img.copy()
+    paint_privacy_boxes(img, np.array([[50.0, 10.0, 60.0, 30.0]]), rng)
+    changed = np.any(img != before, axis=2)
+    ys, xs = np.nonzero(changed)
+    assert xs.min() <= 50 and xs.max() >= 59 and ys.min() <= 10 and ys.max() >= 29  # the whole character
+    assert xs.max() - xs.min() < 20  # grown, not spread over the plate
+    box = img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    assert box.reshape(-1, 3).std(0).max() < 1e-3  # one flat colour
+    assert box[0, 0].mean() < before[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].mean()  # darker than what it hides

@@ -16,7 +16,7 @@ from platereader import Reader
 from platereader.cli import main
 from platereader.detection import Detector
 from platereader.detection.geometry import iou_matrix
-from platereader.pipeline import PlateFilter
+from platereader.pipeline import MIN_CONFIDENCE_WITH_FORMAT, MIN_CONFIDENCE_WITHOUT_FORMAT, PlateFilter
 from platereader.runtime.recognizer import PlateRead
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,9 +83,11 @@ def test_the_filter_drops_empty_and_implausible_reads():
     assert not strict.keep(read("AB123CD", 0.1, True))  # fits by chance: a logo or noise read as a registration
     assert not strict.keep(read("", 0.9, None))  # the recognizer saw no readable plate
     assert not strict.keep(read("STOP", 0.3, False))  # fits no format and is not sure
-    assert strict.keep(read("VANITY1", 0.55, False))  # fits no format, but the network was sure (0.91 before halving)
-    assert not strict.keep(read("VANITY1", 0.45, False))  # the same read passes with a format, not without one
-    assert strict.keep(read("AB123CD", 0.45, True))
+    assert strict.keep(read("VANITY1", 0.499, False))  # fits no format, but the network was sure (halved by the grammar)
+    # A format asks for less: between the two thresholds a read passes only when it fits one.
+    between = (MIN_CONFIDENCE_WITH_FORMAT + MIN_CONFIDENCE_WITHOUT_FORMAT) / 2
+    assert MIN_CONFIDENCE_WITH_FORMAT < MIN_CONFIDENCE_WITHOUT_FORMAT
+    assert strict.keep(read("AB123CD", between, True)) and not strict.keep(read("VANITY1", between, False))
     assert PlateFilter(uses_formats=False).keep(read("STOP", 0.3, None))  # grammar off: only empty reads go
 
 

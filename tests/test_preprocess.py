@@ -14,6 +14,7 @@ from platereader.runtime.preprocess import (
     to_grey,
     unfold_two_rows,
 )
+from platereader.runtime.recognizer import PlateRead, fits_as_read
 
 
 def test_cache_path_equals_runtime_path(generator):
@@ -69,3 +70,12 @@ def test_layout_choice_weighs_format_and_confidence_ties_go_to_one_row():
     assert best_layout([clean, garbled_fitting]) == 0  # but not a garbled read (BT11AHV unfolded)
     assert best_layout([clean, clean]) == 0
     assert best_layout([layout_score([]), layout_score([0.3])]) == 1
+
+
+def test_a_read_forced_into_a_format_does_not_count_as_fitting_one_for_the_layout_choice():
+    # The wrong layout's garbled output can always be forced along some format's path.
+    as_read = PlateRead("AB123CD", 0.4, [0.8] * 7, fits_format=True)
+    forced = PlateRead("AB1234CD", 0.2, [0.85] * 8, fits_format=True, extra={"format_repair": "path"})
+    assert fits_as_read(as_read) is True and fits_as_read(forced) is False
+    scores = [layout_score(r.char_confidences, fits_as_read(r)) for r in (as_read, forced)]
+    assert best_layout(scores) == 0

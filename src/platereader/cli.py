@@ -350,6 +350,13 @@ def _evaluate_full(reader, items):
     default=None,
     help="Share of generated plates with 1-2 characters under privacy masks (default 0.1 when the model has the mask class, else 0).",
 )
+@click.option(
+    "--photo-mask-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of masked plates whose boxes are painted into the finished photo (sharp, in the plate's tint), not onto the plate.",
+)
 def train(
     out: Path,
     config: str,
@@ -370,6 +377,7 @@ def train(
     stop_after: int | None,
     workers: int,
     mask_rate: float | None,
+    photo_mask_share: float,
     unreadable_share: float,
     negative_share: float,
     shots_per_plate: int,
@@ -393,14 +401,19 @@ def train(
     if mask_rate and not has_mask:
         _fail(f"--mask-rate needs a model whose alphabet has the mask class {MASK!r}; {model_config.name} has none")
     size = (model_config.input_width, model_config.input_height)
-    shots_tag = "" if shots_per_plate == SHOTS_PER_PLATE else f"-shots{shots_per_plate}"  # the default keeps its old cache name
-    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{shots_tag}"
-    val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}"
+    # Default settings keep their old cache names.
+    shots_tag = "" if shots_per_plate == SHOTS_PER_PLATE else f"-shots{shots_per_plate}"
+    photo_tag = f"-photo{photo_mask_share:g}" if photo_mask_share and mask_rate else ""
+    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{photo_tag}{shots_tag}"
+    val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}{photo_tag}"
     country_list = countries.split(",") if countries else None
     # The validation plates keep the default shots, so runs with other settings validate on the same crops.
     for path, count, s, shots in ((cache, train_count, seed, shots_per_plate), (val_cache, 2000, seed + 1, SHOTS_PER_PLATE)):
         if not (path / "images.npy").exists():
-            build_cache(path, count, size, s, list(font_dirs), country_list, workers=workers, mask_rate=mask_rate, shots_per_plate=shots)
+            build_cache(
+                path, count, size, s, list(font_dirs), country_list,
+                workers=workers, mask_rate=mask_rate, shots_per_plate=shots, photo_mask_share=photo_mask_share,
+            )  # fmt: skip
     options = TrainOptions(
         out=out,
         cache=cache,

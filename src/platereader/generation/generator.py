@@ -78,6 +78,7 @@ class PlateGenerator:
         shots_per_plate: int = SHOTS_PER_PLATE,
         mask_rate: float = 0.0,
         max_shot_width: float | None = None,
+        photo_mask_share: float = 0.0,
     ):
         self.countries: dict[str, Country] = load_countries(countries, format_files)
         self.fonts = FontPool(font_dirs)
@@ -89,6 +90,9 @@ class PlateGenerator:
         # Share of plates with 1-2 characters hidden under grey boxes (target MASK there), for
         # reading data sets that mask part of each registration.
         self.mask_rate = mask_rate
+        # Of those, the share whose boxes are painted into the finished photo (sharp, in the
+        # plate's tint, as data sets that mask registrations do) instead of onto the plate.
+        self.photo_mask_share = photo_mask_share
         # Plates wider than this are photographed at this width: a model shrinks them anyway, and
         # shooting at full size costs time. Defaults to 1.25x the output width when out_size is set.
         self.max_shot_width = max_shot_width or (1.25 * out_size[0] if out_size else None)
@@ -126,13 +130,15 @@ class PlateGenerator:
         masked: frozenset[int] = frozenset()
         if self.mask_rate and rng.random() < self.mask_rate:
             masked = frozenset(rng.choice(len(spec.text), size=min(len(spec.text), int(rng.integers(1, 3))), replace=False).tolist())
-        flat = render_plate(spec, scale, rng, py_rng.choice(self.fonts.fonts), frame=rng.random() < 0.35, masked=masked)
-        self._last_plate = (plate_index, (spec, flat, plate_w, masked))
-        return spec, flat, plate_w, masked
+        masked_in_photo = bool(masked) and self.photo_mask_share > 0 and rng.random() < self.photo_mask_share
+        flat_masked = frozenset() if masked_in_photo else masked
+        flat = render_plate(spec, scale, rng, py_rng.choice(self.fonts.fonts), frame=rng.random() < 0.35, masked=flat_masked)
+        self._last_plate = (plate_index, (spec, flat, plate_w, masked, masked_in_photo))
+        return spec, flat, plate_w, masked, masked_in_photo
 
     def flat_plate(self, index: int) -> tuple[PlateSpec, FlatPlate]:
         """Plate ``index`` drawn flat (RGBA, corners, character boxes), before any camera or damage."""
-        spec, flat, _, _ = self._plate(index)
+        spec, flat, *_ = self._plate(index)
         return spec, flat
 
     def sample(self, index: int) -> Sample:
@@ -142,16 +148,17 @@ class PlateGenerator:
             img = negative(rng)
             sample = Sample(img, "", "", "none", "none", [], np.zeros((4, 2), np.float32), np.zeros((0, 4), np.float32), False, 0.0)
         else:
-            spec, flat, plate_w, masked = self._plate(plate_index)
+            spec, flat, plate_w, masked, masked_in_photo = self._plate(plate_index)
             if shot_index:
                 plate_w = float(np.clip(plate_w * rng.uniform(0.7, 1.4), 20, 300))
             if self.max_shot_width:
                 plate_w = min(plate_w, self.max_shot_width)
-            shot = shoot(flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w, masked)
+            shot = shoot(flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w, masked, masked_in_photo)
             meta = {"font": spec.font.name, "colors": spec.colors.name, "cnr": round(shot.cnr, 2)}
             meta.update(weakest_cnr=round(float(shot.weakest_cnr), 2), blur_ratio=round(float(shot.blur_ratio), 3))
             if masked:
                 meta["masked"] = sorted(masked)
+                meta["masked_in_photo"] = masked_in_photo
             sample = Sample(
                 shot.image, spec.text, spec.country.code, spec.fmt.name, spec.layout.name, spec.rows,
                 shot.corners, shot.char_boxes, shot.readable, shot.plate_width_px, meta,

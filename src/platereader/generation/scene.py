@@ -176,9 +176,11 @@ def shoot(
     rng: np.random.Generator,
     plate_w: float,
     masked: frozenset[int] = frozenset(),
+    mask_in_photo: bool = False,
 ) -> Shot:
     """Photograph a flat plate; characters at ``masked`` positions (privacy boxes, read as "?")
-    do not count against legibility."""
+    do not count against legibility. With ``mask_in_photo`` their boxes are painted into the
+    finished photo here (else the flat plate already has them)."""
     H = _pose_homography(quad, plate_w, rng)
     corners = cv2.perspectiveTransform(quad[None], H)[0]
     x0, y0 = corners.min(0)
@@ -207,14 +209,31 @@ def shoot(
     scale = plate_w / (quad[1, 0] - quad[0, 0])
     cap_px = cap_px_flat * scale
     img, blur_ratio = _optics(img, rng, cap_px)
+    boxes = _transform_boxes(char_boxes, H)
+    if mask_in_photo:
+        paint_privacy_boxes(img, boxes[sorted(masked)], rng)
     occluded = _occlude(img, text_warp, rng)
     out = _codec(img, rng)
 
-    boxes = _transform_boxes(char_boxes, H)
     visible = [i for i in range(len(boxes)) if i not in masked]
     cnr, weakest = contrast_to_noise(out, text_warp, boxes[visible])
     readable = bool(not occluded and cap_px >= MIN_CAP_PX and blur_ratio < MAX_BLUR_RATIO and cnr >= MIN_CNR and weakest >= MIN_CHAR_CNR)
     return Shot(out, corners.astype(np.float32), boxes, readable, plate_w, cnr, weakest, blur_ratio)
+
+
+def paint_privacy_boxes(img: np.ndarray, boxes: np.ndarray, rng: np.random.Generator) -> None:
+    """Privacy boxes painted over characters in the photo: flat, sharp-edged, a shade darker than
+    the mean colour of what they hide (so in the plate's tint), often wider than the character, so
+    a box at the plate's end may cover its edge."""
+    h, w = img.shape[:2]
+    grow_x, grow_y, shade = rng.uniform(0.05, 0.45), rng.uniform(0.0, 0.2), rng.uniform(0.55, 0.95)
+    for x0, y0, x1, y1 in boxes:
+        dx, dy = (x1 - x0) * grow_x, (y1 - y0) * grow_y
+        xa, ya = max(0, int(x0 - dx)), max(0, int(y0 - dy))
+        xb, yb = min(w, int(np.ceil(x1 + dx))), min(h, int(np.ceil(y1 + dy)))
+        if xb > xa and yb > ya:
+            region = img[ya:yb, xa:xb]
+            region[:] = np.clip(region.reshape(-1, region.shape[-1]).mean(0) * shade, 0, 255)
 
 
 def _occlude(img: np.ndarray, text: np.ndarray, rng: np.random.Generator) -> bool:

@@ -93,7 +93,7 @@ class Recognizer:
             bounds = np.searchsorted(owner, np.arange(len(batch) + 1))
             for start, end in pairwise(bounds):
                 candidates = views[start:end]
-                best = best_layout([layout_score(c.char_confidences, c.fits_format) for c in candidates])
+                best = best_layout([layout_score(c.char_confidences, fits_as_read(c)) for c in candidates])
                 candidates[best].extra["rows"] = best + 1  # views come one-row first, then unfolded
                 reads.append(candidates[best])
         return reads
@@ -101,3 +101,9 @@ class Recognizer:
     def _read(self, probs: np.ndarray, d: Decoded) -> PlateRead:
         read = PlateRead(d.text, d.confidence, d.char_confidences, raw_text=d.text, extra={"frames": d.frames})
         return self.grammar.apply(read, probs, self.alphabet) if self.grammar else read
+
+
+def fits_as_read(read: PlateRead) -> bool | None:
+    """Whether a read fits a format without a path forced through the network's output: a wrong
+    layout's garbled output can always be forced into some format, so that does not count."""
+    return False if read.extra.get("format_repair") == "path" else read.fits_format
