@@ -96,12 +96,22 @@ def synth(
     click.echo(f"wrote {count} plates to {out} ({out / 'labels.jsonl'})" + (f", preview {preview}" if preview else ""), err=True)
 
 
+_countries_option = click.option(
+    "--countries", default="", help="Fit reads to these countries' formats only (codes, e.g. ES,PT); all by default."
+)
+
+
+def _share_option(flag: str, default: float, text: str):
+    """A training share in [0, 1] (of plates, crops or masks)."""
+    return click.option(flag, type=click.FloatRange(0, 1), default=default, show_default=True, help=text)
+
+
 def _reader(model: Path | None, int8: bool, no_grammar: bool, detector: Path | None = None, threshold: float = 0.3, countries: str = ""):
     from platereader.api import Reader
 
     if countries and no_grammar:
         _fail("--countries picks the formats the grammar fits reads to; it has no effect with --no-grammar")
-    codes = [c.strip() for c in countries.split(",") if c.strip()] or None
+    codes = countries.split(",") if countries else None
     try:
         return Reader(model=model, int8=int8, grammar=not no_grammar, detector=detector, detection_threshold=threshold, countries=codes)
     except (FileNotFoundError, ValueError) as exc:
@@ -125,7 +135,7 @@ def _reader(model: Path | None, int8: bool, no_grammar: bool, detector: Path | N
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Detection confidence threshold.")
 @click.option("--int8", is_flag=True, help="Use the int8 recognizer.")
 @click.option("--no-grammar", is_flag=True, help="Do not re-score reads with the country formats.")
-@click.option("--countries", default="", help="Fit reads to these countries' formats only (codes, e.g. ES,PT); all by default.")
+@_countries_option
 def read(
     inputs: tuple[str, ...],
     crop: bool,
@@ -223,7 +233,7 @@ def _print_table(rows: list[dict]) -> None:
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Detection confidence threshold.")
 @click.option("--int8", is_flag=True)
 @click.option("--no-grammar", is_flag=True)
-@click.option("--countries", default="", help="Fit reads to these countries' formats only (codes, e.g. ES,PT); all by default.")
+@_countries_option
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write an HTML page of the misses with thumbnails.")
 def evaluate(
     manifest: Path,
@@ -314,12 +324,8 @@ def _evaluate_full(reader, items):
     "--data", type=click.Path(file_okay=False, path_type=Path), help="Folder of labelled crops (labels.jsonl or labels.csv) to mix in."
 )
 @click.option("--data-share", type=click.FloatRange(0, 1), default=0.5, show_default=True)
-@click.option(
-    "--unreadable-share",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Share of the generated plates marked illegible to train on, as 'no readable plate' (empty target).",
+@_share_option(
+    "--unreadable-share", 0.0, "Share of the generated plates marked illegible to train on, as 'no readable plate' (empty target)."
 )
 @click.option(
     "--shots-per-plate",
@@ -328,13 +334,7 @@ def _evaluate_full(reader, items):
     show_default=True,
     help="Photos the generator takes of each drawn plate (new pose, light, damage); 1: every crop a new registration.",
 )
-@click.option(
-    "--negative-share",
-    type=click.FloatRange(0, 1),
-    default=1.0,
-    show_default=True,
-    help="Share of the generated crops with no plate (empty target) to train on.",
-)
+@_share_option("--negative-share", 1.0, "Share of the generated crops with no plate (empty target) to train on.")
 @click.option(
     "--jitter/--no-jitter",
     default=True,
@@ -350,12 +350,10 @@ def _evaluate_full(reader, items):
     default=None,
     help="Share of generated plates with 1-2 characters under privacy masks (default 0.1 when the model has the mask class, else 0).",
 )
-@click.option(
+@_share_option(
     "--photo-mask-share",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Share of masked plates whose boxes are painted into the finished photo (sharp, in the plate's tint), not onto the plate.",
+    0.0,
+    "Share of masked plates whose boxes are painted into the finished photo (sharp, in the plate's tint), not onto the plate.",
 )
 def train(
     out: Path,

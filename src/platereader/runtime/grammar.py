@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from platereader.alphabet import ALPHABET, MASK
-from platereader.formats import Country, bundled_countries
+from platereader.formats import Country, load_countries
 from platereader.runtime.format_path import SlotSequences
 
 if TYPE_CHECKING:
@@ -83,13 +83,12 @@ class Grammar:
         by_len: dict[int, list[tuple[np.ndarray, str, float]]] = {}
         for code, country in countries.items():
             for length, variants in _variants(country, alphabet).items():
-                by_len.setdefault(length, []).extend((mask, code, prior) for mask, prior in variants)
-        self.slots = {
-            n: _Slots(np.stack([m for m, _, _ in v]), [c for _, c, _ in v], FORMAT_PRIOR * np.array([p for _, _, p in v]))
-            for n, v in by_len.items()
-        }
-        every = [x for v in by_len.values() for x in v]
-        self.paths = SlotSequences([m for m, _, _ in every], [c for _, c, _ in every], FORMAT_PRIOR * np.array([p for _, _, p in every]))
+                by_len.setdefault(length, []).extend((mask, code, FORMAT_PRIOR * prior) for mask, prior in variants)
+        self.slots: dict[int, _Slots] = {}
+        for n, variants in by_len.items():
+            masks, codes, priors = _unzip(variants)
+            self.slots[n] = _Slots(np.stack(masks), codes, priors)
+        self.paths = SlotSequences(*_unzip([x for v in by_len.values() for x in v]))
         index = {c: i for i, c in enumerate(alphabet)}
         self.letter_as_digit = np.zeros((len(alphabet), len(alphabet)), np.float32)  # [letter, digit]
         for letter, digit in LETTER_AS_DIGIT.items():
@@ -100,15 +99,9 @@ class Grammar:
     @lru_cache(maxsize=8)
     def for_alphabet(cls, alphabet: str, countries: tuple[str, ...] | None = None) -> Grammar:
         """The bundled countries' grammar for a model's output alphabet (cached); ``countries``
-        (codes) keeps only those, for a camera that only sees plates from a few countries."""
-        bundled = bundled_countries()
-        if not countries:
-            return cls(bundled, alphabet)
-        wanted = [c.upper() for c in countries]
-        unknown = [c for c in wanted if c not in bundled]
-        if unknown:
-            raise ValueError(f"unknown country code(s) {', '.join(unknown)}; known: {', '.join(sorted(bundled))}")
-        return cls({c: bundled[c] for c in wanted}, alphabet)
+        (codes) keeps only those, for a camera that only sees plates from a few countries; an
+        unknown code raises FormatError (a ValueError)."""
+        return cls(load_countries(list(countries) if countries else None), alphabet)
 
     @classmethod
     def default(cls) -> Grammar:
@@ -168,6 +161,12 @@ class Grammar:
             fits_format=True,
             extra={**read.extra, "frames": path.frames, "format_repair": "path"},
         )
+
+
+def _unzip(variants: list[tuple[np.ndarray, str, float]]) -> tuple[list[np.ndarray], list[str], np.ndarray]:
+    """(slot masks, countries, log priors) of a list of variants."""
+    masks, countries, priors = zip(*variants, strict=True)
+    return list(masks), list(countries), np.array(priors)
 
 
 def _best_variant(p: np.ndarray, slots: _Slots) -> tuple[int, np.ndarray] | None:
