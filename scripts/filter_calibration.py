@@ -32,20 +32,26 @@ WITH_FORMAT = (0.0, 0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.425, 0.45, 0.475, 0.5, 0.5
 WITHOUT_FORMAT = (0.4, 0.45, 0.475, 0.49, 0.5)
 
 
-def collect(detect: Path, limit: int | None, model: Path | None = None) -> tuple[list[tuple[PlateRead, bool]], int]:
-    """Every detection's read, and whether it lies on a true plate; and the number of photos."""
+def collect(detect: Path, limit: int | None, model: Path | None = None) -> list[list[tuple[PlateRead, bool]]]:
+    """Per photo: every detection's read, and whether it lies on a true plate."""
     rows = [json.loads(line) for line in (detect / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     rows = rows[:: max(1, len(rows) // limit)][:limit] if limit else rows
     reader = Reader(model)
-    found: list[tuple[PlateRead, bool]] = []
+    found: list[list[tuple[PlateRead, bool]]] = []
     for row in tqdm(rows, desc="photos", unit="photo"):
         image = load_image(detect / row["image"])
         detections = reader.detector.detect(image)
         boxes = np.array([d.box for d in detections], np.float32).reshape(-1, 4)
         matched = {i for i, _ in match(boxes, np.array(row["boxes"], np.float32).reshape(-1, 4), 0.5)}
         reads = read_detections(image, detections, reader.recognizer)
-        found += [(read, i in matched) for i, read in enumerate(reads)]
-    return found, len(rows)
+        found.append([(read, i in matched) for i, read in enumerate(reads)])
+    return found
+
+
+def _kept_on_plate(plate_filter: PlateFilter, reads: list[tuple[PlateRead, bool]]) -> list[bool]:
+    """For each read of one photo the filter keeps (the pipeline's rule, fragments included): on a true plate?"""
+    kept = {id(r) for r in plate_filter.select([r for r, _ in reads])}
+    return [on_plate for r, on_plate in reads if id(r) in kept]
 
 
 def main() -> None:
@@ -55,16 +61,17 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="use this many photos, spread over the set")
     parser.add_argument("--max-false", type=float, default=0.083, help="false plates per photo allowed when choosing")
     args = parser.parse_args()
-    found, photos = collect(args.detect, args.limit, args.model)
-    plates = sum(on_plate for _, on_plate in found)
-    print(f"{photos} photos, {len(found)} detections, {plates} on true plates")
+    found = collect(args.detect, args.limit, args.model)
+    photos, detections = len(found), sum(len(reads) for reads in found)
+    plates = sum(on_plate for reads in found for _, on_plate in reads)
+    print(f"{photos} photos, {detections} detections, {plates} on true plates")
     print("| min confidence, fits a format | min confidence, fits none | false plates kept per photo | true plates kept |")
     print("|---|---|---|---|")
     allowed = []
     for with_format in WITH_FORMAT:
         for without_format in WITHOUT_FORMAT:
             plate_filter = PlateFilter(min_confidence_with_format=with_format, min_confidence_without_format=without_format)
-            kept = [on_plate for read, on_plate in found if plate_filter.keep(read)]
+            kept = [on_plate for reads in found for on_plate in _kept_on_plate(plate_filter, reads)]
             false_rate, true_kept = kept.count(False) / photos, kept.count(True) / max(plates, 1)
             print(f"| {with_format} | {without_format} | {false_rate:.3f} | {true_kept:.1%} |")
             if false_rate <= args.max_false:

@@ -104,6 +104,22 @@ def test_eval_prints_accuracy_and_writes_report(tmp_path):
 
 
 @needs_model
+def test_eval_reads_a_manifest_with_masked_plates_with_privacy_masks(tmp_path):
+    from platereader.generation import PlateGenerator
+
+    samples = [s for s in PlateGenerator(seed=5, negative_rate=0.0, mask_rate=1.0).samples(0, 12) if s.readable][:4]
+    lines = []
+    for i, s in enumerate(samples):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), cv2.cvtColor(s.image, cv2.COLOR_RGB2BGR))
+        lines.append(json.dumps({"image": f"{i}.png", "text_masked": s.target}) + "\n")
+    manifest = tmp_path / "masked.jsonl"
+    manifest.write_text("".join(lines))
+    result = CliRunner().invoke(main, ["eval", "--crop", str(manifest)])
+    assert result.exit_code == 0, result.output
+    assert "reading with --privacy-masks" in result.stderr and "exact match:" in result.stdout
+
+
+@needs_model
 def test_python_api_accepts_path_array_and_pil():
     from PIL import Image
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from platereader.alphabet import ALPHABET, MASK
-from platereader.runtime.decode import greedy_decode
+from platereader.runtime.decode import greedy_decode, without_class
 from platereader.runtime.format_path import SlotSequences
 from platereader.runtime.grammar import NO_FORMAT_PENALTY, Grammar
 from platereader.runtime.recognizer import PlateRead
@@ -24,6 +24,16 @@ def test_greedy_decode_collapses_repeats_and_drops_blanks():
     assert d.text == "AAB1"
     assert len(d.char_confidences) == 4 and all(0.85 < c <= 1 for c in d.char_confidences)
     assert d.frames == [0, 3, 4, 7]
+
+
+def test_without_class_hands_its_frames_to_the_next_best_reading():
+    alphabet = ALPHABET + MASK
+    mask = alphabet.index(MASK) + 1
+    probs = _probs([MASK, "A", None], alphabet=alphabet)
+    probs[0, alphabet.index("B") + 1] += 0.05  # B is the runner-up on the masked frame
+    kept = without_class(probs / probs.sum(1, keepdims=True), mask)
+    assert np.allclose(kept.sum(1), 1) and (kept[:, mask] == 0).all()
+    assert greedy_decode(kept, alphabet).text == "BA"
 
 
 def test_empty_read_has_zero_confidence():

@@ -91,6 +91,17 @@ def test_the_filter_drops_empty_and_implausible_reads():
     assert PlateFilter(uses_formats=False).keep(read("STOP", 0.3, None))  # grammar off: only empty reads go
 
 
+def test_the_filter_drops_a_piece_of_a_plate_read_beside_it():
+    def read(text: str, fits: bool) -> PlateRead:
+        return PlateRead(text, 0.5 if not fits else 0.9, [0.99] * len(text), fits_format=fits)
+
+    plate, piece, other = read("3561HFR", True), read("1HFR", False), read("VANITY1", False)
+    assert PlateFilter().select([piece, plate, other]) == [plate, other]
+    assert PlateFilter().select([piece]) == [piece]  # alone, it is all there is to report
+    two_plates = [read("AB123CD", True), read("B123C", True)]  # both fit a format: two plates
+    assert PlateFilter().select(two_plates) == two_plates
+
+
 def test_a_street_without_plates_gives_none(reader):
     assert "street_5.jpg" not in _truth()
     assert reader.read(SCENES / "street_5.jpg") == []

@@ -17,6 +17,8 @@ class Reader:
     ``read`` finds the plates in a full photo or video frame; ``read(image, boxes=...)`` reads at
     boxes from your own detector; ``read_crop`` reads one plate crop. The detector loads on first use.
     ``countries`` (e.g. ``["ES", "PT"]``) fits reads to those countries' formats only.
+    ``privacy_masks=True`` is for images whose plates have characters greyed out (some public data
+    sets): reads may then hold ``?`` for a hidden character. Off by default, as cameras see no masks.
     """
 
     def __init__(
@@ -28,8 +30,9 @@ class Reader:
         detector: str | Path | None = None,
         detection_threshold: float = 0.3,
         countries: Sequence[str] | None = None,
+        privacy_masks: bool = False,
     ):
-        self.recognizer = Recognizer(model, int8=int8, threads=threads, grammar=grammar, countries=countries)
+        self.recognizer = Recognizer(model, int8=int8, threads=threads, grammar=grammar, countries=countries, privacy_masks=privacy_masks)
         self.plate_filter = PlateFilter(uses_formats=grammar)
         self._detector_path, self._threads, self._threshold = detector, threads, detection_threshold
         self._detector: Detector | None = None

@@ -101,19 +101,42 @@ _countries_option = click.option(
 )
 
 
+_privacy_masks_option = click.option(
+    "--privacy-masks",
+    is_flag=True,
+    help="The plates have characters greyed out (as in some public data sets): read a hidden character as '?'.",
+)
+
+
 def _share_option(flag: str, default: float, text: str):
     """A training share in [0, 1] (of plates, crops or masks)."""
     return click.option(flag, type=click.FloatRange(0, 1), default=default, show_default=True, help=text)
 
 
-def _reader(model: Path | None, int8: bool, no_grammar: bool, detector: Path | None = None, threshold: float = 0.3, countries: str = ""):
+def _reader(
+    model: Path | None,
+    int8: bool,
+    no_grammar: bool,
+    detector: Path | None = None,
+    threshold: float = 0.3,
+    countries: str = "",
+    privacy_masks: bool = False,
+):
     from platereader.api import Reader
 
     if countries and no_grammar:
         _fail("--countries picks the formats the grammar fits reads to; it has no effect with --no-grammar")
     codes = countries.split(",") if countries else None
     try:
-        return Reader(model=model, int8=int8, grammar=not no_grammar, detector=detector, detection_threshold=threshold, countries=codes)
+        return Reader(
+            model=model,
+            int8=int8,
+            grammar=not no_grammar,
+            detector=detector,
+            detection_threshold=threshold,
+            countries=codes,
+            privacy_masks=privacy_masks,
+        )
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
 
@@ -136,6 +159,7 @@ def _reader(model: Path | None, int8: bool, no_grammar: bool, detector: Path | N
 @click.option("--int8", is_flag=True, help="Use the int8 recognizer.")
 @click.option("--no-grammar", is_flag=True, help="Do not re-score reads with the country formats.")
 @_countries_option
+@_privacy_masks_option
 def read(
     inputs: tuple[str, ...],
     crop: bool,
@@ -148,6 +172,7 @@ def read(
     int8: bool,
     no_grammar: bool,
     countries: str,
+    privacy_masks: bool,
 ) -> None:
     """Find and read the plates in IMAGES_OR_FOLDERS (photos, frames; or crops with --crop).
 
@@ -166,7 +191,7 @@ def read(
         box_source = load_box_source(boxes_path) if boxes_path else None
     except BoxFileError as exc:
         _fail(str(exc))
-    reader = _reader(model, int8, no_grammar, detector, threshold, countries)
+    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks)
     if not crop and not boxes_path:
         try:
             reader.detector  # noqa: B018  (load now: a missing detector is one error, not one per image)
@@ -234,6 +259,7 @@ def _print_table(rows: list[dict]) -> None:
 @click.option("--int8", is_flag=True)
 @click.option("--no-grammar", is_flag=True)
 @_countries_option
+@_privacy_masks_option
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write an HTML page of the misses with thumbnails.")
 def evaluate(
     manifest: Path,
@@ -245,11 +271,13 @@ def evaluate(
     int8: bool,
     no_grammar: bool,
     countries: str,
+    privacy_masks: bool,
     report: Path | None,
 ) -> None:
     """Score reads against MANIFEST.jsonl (image, text or text_masked; bbox [x, y, w, h] for --full).
 
     With --full, each line is one plate in a photo (several lines may name the same photo).
+    A manifest with masked plates (text_masked) is read with --privacy-masks.
     """
     from platereader.evaluation import load_manifest, score
 
@@ -259,7 +287,10 @@ def evaluate(
         items = load_manifest(manifest)
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
-    reader = _reader(model, int8, no_grammar, detector, threshold, countries)
+    if not privacy_masks and any(item.masked for item in items):
+        click.echo(f"{manifest} has masked plates (text_masked): reading with --privacy-masks", err=True)
+        privacy_masks = True
+    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks)
     if crop:
         reads, failed = _read_crops_for_eval(reader, items)
         result = score(items, reads)

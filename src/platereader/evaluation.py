@@ -199,7 +199,7 @@ def evaluate_full_images(reader, items: list[LabelledCrop], progress: bool = Fal
             reads.extend([""] * len(truth))
             continue
         found = read_detections(image, reader.detector.detect(image), reader.recognizer)
-        kept = [p for p in found if reader.plate_filter.keep(p)]
+        kept = reader.plate_filter.select(found)
         reads.extend(end_to_end_reads(truth, kept))
         if all(t.extra.get("bbox") for t in truth):
             raw_boxes.append([p.box for p in found])

@@ -40,6 +40,15 @@ class PlateFilter:
             return read.confidence >= self.min_confidence_with_format
         return read.confidence >= self.min_confidence_without_format
 
+    def select(self, reads: list[PlateRead]) -> list[PlateRead]:
+        """The reads of one image that count as plates: those ``keep`` passes, less fragments (a
+        read that fits no format and spells part of a longer plate kept in the same image: the
+        detector found a piece of that plate, e.g. "1HFR" beside "3561HFR")."""
+        kept = [r for r in reads if self.keep(r)]
+        if not self.uses_formats:
+            return kept
+        return [r for r in kept if r.fits_format or not any(len(o.text) > len(r.text) and r.text in o.text for o in kept)]
+
 
 def read_detections(image: np.ndarray, detections: list[Detection], recognizer: Recognizer) -> list[PlateRead]:
     """Read every detection (straightened by its corners) and note where it was found."""
@@ -64,7 +73,7 @@ def read_detections(image: np.ndarray, detections: list[Detection], recognizer: 
 
 def read_full_image(image: np.ndarray, detector: Detector, recognizer: Recognizer, plate_filter: PlateFilter) -> list[PlateRead]:
     """All plates in ``image``, best detection first; false detections are filtered out."""
-    return [r for r in read_detections(image, detector.detect(image), recognizer) if plate_filter.keep(r)]
+    return plate_filter.select(read_detections(image, detector.detect(image), recognizer))
 
 
 def read_at_boxes(image: np.ndarray, boxes: list[list[float]], recognizer: Recognizer) -> list[PlateRead]:

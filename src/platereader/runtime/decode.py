@@ -67,5 +67,13 @@ def best_layout(scores: list[float]) -> int:
     return max(range(len(scores)), key=lambda i: (scores[i], -i))
 
 
+def without_class(probs: np.ndarray, index: int) -> np.ndarray:
+    """``probs`` (... x C) conditioned on class ``index`` being absent: its share goes to the others
+    in proportion, so a frame the network gave to that class goes to its next best reading."""
+    kept = probs.copy()
+    kept[..., index] = 0.0
+    return kept / np.maximum(kept.sum(-1, keepdims=True), 1e-12)
+
+
 def decode_batch(probs: np.ndarray, alphabet: str, blank_scale: float = 1.0) -> list[Decoded]:
     return [greedy_decode(p, alphabet, blank_scale) for p in probs]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from platereader.runtime.decode import Decoded, best_layout, decode_batch, layout_score
+from platereader.alphabet import MASK
+from platereader.runtime.decode import Decoded, best_layout, decode_batch, layout_score, without_class
 from platereader.runtime.grammar import Grammar
 from platereader.runtime.preprocess import crops_to_tensor
 from platereader.runtime.session import open_session
@@ -56,7 +57,13 @@ class PlateRead:
 
 class Recognizer:
     """Reads plate crops. ``threads`` caps onnxruntime's intra-op threads (1 for latency);
-    ``countries`` (codes) limits the grammar to those countries' formats."""
+    ``countries`` (codes) limits the grammar to those countries' formats.
+
+    ``privacy_masks``: whether the crops may have characters greyed out, as some public data sets
+    do (uc3m); only then can a read hold the mask character ``?``. Camera images never do, and
+    there the network's ``?`` is a dark block that is not a character (an EU band, a frame), so
+    by default that output is ruled out and its frames go to the next best reading.
+    """
 
     def __init__(
         self,
@@ -65,6 +72,7 @@ class Recognizer:
         threads: int | None = None,
         grammar: Grammar | bool | None = True,
         countries: Sequence[str] | None = None,
+        privacy_masks: bool = False,
     ):
         path = Path(model_path) if model_path else (DEFAULT_MODEL_INT8 if int8 else DEFAULT_MODEL)
         self.session, meta = open_session(path, "recognizer", "platereader_config", threads)
@@ -76,6 +84,7 @@ class Recognizer:
         key = tuple(countries) if countries else None
         self.grammar = Grammar.for_alphabet(self.alphabet, key) if grammar is True else (grammar or None)
         self.path = path
+        self.privacy_masks = privacy_masks
 
     def probabilities(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Network output for every view of the crops (see crop_views), and each view's crop index."""
@@ -87,6 +96,8 @@ class Recognizer:
         for i in range(0, len(crops), batch_size):
             batch = crops[i : i + batch_size]
             probs, owner = self.probabilities(batch)
+            if not self.privacy_masks and MASK in self.alphabet:
+                probs = without_class(probs, 1 + self.alphabet.index(MASK))  # class 0 is the CTC blank
             decoded = decode_batch(probs, self.alphabet, self.blank_scale)
             views = [self._read(p, d) for p, d in zip(probs, decoded, strict=True)]
             # Every crop has one or two views (layouts), in crop order: keep the better read.
