@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from platereader.detection import Detector
-from platereader.pipeline import PlateFilter, read_at_boxes, read_full_image
+from platereader.pipeline import PlateFilter, read_at_boxes, read_crops, read_full_image
 from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import PlateRead, Recognizer
 
@@ -19,6 +19,8 @@ class Reader:
     ``countries`` (e.g. ``["ES", "PT"]``) fits reads to those countries' formats only.
     ``privacy_masks=True`` is for images whose plates have characters greyed out (some public data
     sets): reads may then hold ``?`` for a hidden character. Off by default, as cameras see no masks.
+    Crops and boxes not read confidently as given are searched for their plate with the detector
+    (loose, shifted or tilted boxes); ``locate_in_crops=False`` reads them only as given (faster).
     """
 
     def __init__(
@@ -31,11 +33,13 @@ class Reader:
         detection_threshold: float = 0.3,
         countries: Sequence[str] | None = None,
         privacy_masks: bool = False,
+        locate_in_crops: bool = True,
     ):
         self.recognizer = Recognizer(model, int8=int8, threads=threads, grammar=grammar, countries=countries, privacy_masks=privacy_masks)
         self.plate_filter = PlateFilter(uses_formats=grammar)
         self._detector_path, self._threads, self._threshold = detector, threads, detection_threshold
         self._detector: Detector | None = None
+        self.locate_in_crops = locate_in_crops
 
     @property
     def detector(self) -> Detector:
@@ -51,12 +55,15 @@ class Reader:
         """
         rgb = load_image(image)
         if boxes is not None:
-            return read_at_boxes(rgb, boxes, self.recognizer)
+            return read_at_boxes(rgb, boxes, self.recognizer, self._locator())
         return read_full_image(rgb, self.detector, self.recognizer, self.plate_filter)
 
     def read_crop(self, image) -> PlateRead:
         """One plate crop (a box cut out with a little margin); empty text when it holds no readable plate."""
-        return self.recognizer.read_crops([load_image(image)])[0]
+        return self.read_crops([image])[0]
 
     def read_crops(self, images: list) -> list[PlateRead]:
-        return self.recognizer.read_crops([load_image(i) for i in images])
+        return read_crops([load_image(i) for i in images], self.recognizer, self._locator())
+
+    def _locator(self) -> Detector | None:
+        return self.detector if self.locate_in_crops else None

@@ -108,6 +108,14 @@ _privacy_masks_option = click.option(
 )
 
 
+_no_locate_option = click.option(
+    "--no-locate",
+    is_flag=True,
+    help="Read crops (--crop) and boxes (--boxes) only as given; by default one not read confidently "
+    "is also searched for its plate with the detector (loose, shifted or tilted boxes).",
+)
+
+
 def _share_option(flag: str, default: float, text: str):
     """A training share in [0, 1] (of plates, crops or masks)."""
     return click.option(flag, type=click.FloatRange(0, 1), default=default, show_default=True, help=text)
@@ -121,6 +129,7 @@ def _reader(
     threshold: float = 0.3,
     countries: str = "",
     privacy_masks: bool = False,
+    locate: bool = True,
 ):
     from platereader.api import Reader
 
@@ -136,7 +145,16 @@ def _reader(
             detection_threshold=threshold,
             countries=codes,
             privacy_masks=privacy_masks,
+            locate_in_crops=locate,
         )
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+
+
+def _load_detector(reader) -> None:
+    """Load the detector now: a missing or broken one is one clear error, not one per image."""
+    try:
+        reader.detector  # noqa: B018
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
 
@@ -160,6 +178,7 @@ def _reader(
 @click.option("--no-grammar", is_flag=True, help="Do not re-score reads with the country formats.")
 @_countries_option
 @_privacy_masks_option
+@_no_locate_option
 def read(
     inputs: tuple[str, ...],
     crop: bool,
@@ -173,6 +192,7 @@ def read(
     no_grammar: bool,
     countries: str,
     privacy_masks: bool,
+    no_locate: bool,
 ) -> None:
     """Find and read the plates in IMAGES_OR_FOLDERS (photos, frames; or crops with --crop).
 
@@ -191,12 +211,9 @@ def read(
         box_source = load_box_source(boxes_path) if boxes_path else None
     except BoxFileError as exc:
         _fail(str(exc))
-    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks)
-    if not crop and not boxes_path:
-        try:
-            reader.detector  # noqa: B018  (load now: a missing detector is one error, not one per image)
-        except (FileNotFoundError, ValueError) as exc:
-            _fail(str(exc))
+    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate)
+    if reader.locate_in_crops or (not crop and not boxes_path):
+        _load_detector(reader)
     paths = expand_inputs(list(inputs))
     if not paths:
         _fail("no images found in " + ", ".join(inputs))
@@ -260,6 +277,7 @@ def _print_table(rows: list[dict]) -> None:
 @click.option("--no-grammar", is_flag=True)
 @_countries_option
 @_privacy_masks_option
+@_no_locate_option
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write an HTML page of the misses with thumbnails.")
 def evaluate(
     manifest: Path,
@@ -272,6 +290,7 @@ def evaluate(
     no_grammar: bool,
     countries: str,
     privacy_masks: bool,
+    no_locate: bool,
     report: Path | None,
 ) -> None:
     """Score reads against MANIFEST.jsonl (image, text or text_masked; bbox [x, y, w, h] for --full).
@@ -290,8 +309,10 @@ def evaluate(
     if not privacy_masks and any(item.masked for item in items):
         click.echo(f"{manifest} has masked plates (text_masked): reading with --privacy-masks", err=True)
         privacy_masks = True
-    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks)
+    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate)
     if crop:
+        if reader.locate_in_crops:
+            _load_detector(reader)
         reads, failed = _read_crops_for_eval(reader, items)
         result = score(items, reads)
         click.echo(result.table())
@@ -327,10 +348,7 @@ def _read_crops_for_eval(reader, items) -> tuple[list[str], int]:
 def _evaluate_full(reader, items):
     from platereader.evaluation import evaluate_full_images
 
-    try:
-        reader.detector  # noqa: B018  (load it now: a missing detector is one clear error)
-    except (FileNotFoundError, ValueError) as exc:
-        _fail(str(exc))
+    _load_detector(reader)
     report, errors = evaluate_full_images(reader, items, progress=sys.stderr.isatty())
     for error in errors:
         click.echo(f"skipped: {error}", err=True)

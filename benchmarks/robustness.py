@@ -1,0 +1,152 @@
+"""Robustness benchmark: how reads hold up under what a detector hands over, on real boxed plates.
+
+    .venv/bin/python benchmarks/robustness.py [--dev ../shared/data/dev] [--model PATH]
+
+Takes the dev photos with a true plate box (roboflow_us_eu_test6 and fer_hr_test) and cuts each
+plate out the way a detector's box would be read (``--boxes``: the box plus a 10% margin), after
+one change at a time to the box or the photo:
+- loose boxes: the box grown on every side by a share of its width and height (bumper, frame);
+- shifted boxes: the box moved sideways or up and down by a share of its size;
+- tilt: the photo turned about the plate's centre, and the plate cut by the upright box around
+  the turned one (what an axis-aligned detector reports);
+- plate width: the photo scaled so that the plate is that many pixels wide (roboflow's plates are
+  80-160 px wide, so 200 and 300 px are upscaled).
+Prints exact-match accuracy per condition for the European plates (roboflow ES+GB and fer) and for
+all of them (roboflow holds US vanity plates the formats do not know), read as given (the
+recognizer alone, ``--no-locate``) and as ``Reader`` reads crops and boxes by default (a crop not
+read confidently is also searched for its plate with the detector, ``detection/locate.py``).
+
+``--uc3m-train`` checks the rule for which crops are searched instead, on a quarter of uc3m's train
+split (a split no table reports; visible characters, privacy masks on; each crop in a border of its
+own edge pixels): read as given, searched when unsure (the default), and always searched.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from platereader import Reader
+from platereader.detection import Detector
+from platereader.detection.rectify import crop_box
+from platereader.evaluation import LabelledCrop, load_manifest, score
+from platereader.pipeline import read_crops
+from platereader.runtime.images import load_image
+from platereader.runtime.recognizer import DEFAULT_MODEL, Recognizer
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+Box = tuple[float, float, float, float]
+Cut = Callable[[np.ndarray, Box], np.ndarray]
+
+
+def grown(share: float) -> Cut:
+    def cut(image: np.ndarray, box: Box) -> np.ndarray:
+        x, y, w, h = box
+        return crop_box(image, (x - share * w, y - share * h, w * (1 + 2 * share), h * (1 + 2 * share)))
+
+    return cut
+
+
+def shifted(dx: float, dy: float) -> Cut:
+    def cut(image: np.ndarray, box: Box) -> np.ndarray:
+        x, y, w, h = box
+        return crop_box(image, (x + dx * w, y + dy * h, w, h))
+
+    return cut
+
+
+def turned(degrees: float) -> Cut:
+    def cut(image: np.ndarray, box: Box) -> np.ndarray:
+        x, y, w, h = box
+        centre = (x + w / 2, y + h / 2)
+        matrix = cv2.getRotationMatrix2D(centre, degrees, 1.0)
+        turned_image = cv2.warpAffine(image, matrix, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        corners = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+        moved = cv2.transform(corners[None], matrix)[0]
+        (x0, y0), (x1, y1) = moved.min(0), moved.max(0)
+        return crop_box(turned_image, (x0, y0, x1 - x0, y1 - y0))
+
+    return cut
+
+
+def plate_width(pixels: int) -> Cut:
+    def cut(image: np.ndarray, box: Box) -> np.ndarray:
+        scale = pixels / box[2]
+        size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+        scaled = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+        return crop_box(scaled, tuple(v * scale for v in box))
+
+    return cut
+
+
+CONDITIONS: dict[str, Cut] = {
+    "box as given": grown(0.0),
+    "loose box, +25% each side": grown(0.25),
+    "loose box, +50% each side": grown(0.5),
+    "shifted 10% left": shifted(-0.1, 0),
+    "shifted 10% right": shifted(0.1, 0),
+    "shifted 20% up": shifted(0, -0.2),
+    "shifted 20% down": shifted(0, 0.2),
+    **{f"tilted {d:+d} deg": turned(d) for d in (-30, -20, -10, 10, 20, 30)},
+    **{f"plate {w} px wide": plate_width(w) for w in (20, 30, 40, 60, 100, 200, 300)},
+}
+
+
+def boxed_plates(dev: Path) -> list[LabelledCrop]:
+    subsets = ("roboflow_us_eu_test6", "fer_hr_test")
+    items = load_manifest(dev / "manifest.jsonl")
+    return [i for i in items if i.subset in subsets and "/images/" in str(i.image) and i.extra.get("bbox")]
+
+
+def european(item: LabelledCrop) -> bool:
+    return item.subset == "fer_hr_test" or item.country in ("ES", "GB")
+
+
+def uc3m_train_check(dev: Path, model: Path) -> None:
+    items = [i for i in load_manifest(dev / "crops_manifest.jsonl") if i.subset == "uc3m_lp" and i.extra.get("split") == "train"][::4]
+    photos, boxes = [], []
+    for item in items:
+        crop = load_image(item.image)
+        h, w = crop.shape[:2]
+        photos.append(cv2.copyMakeBorder(crop, h // 2, h // 2, w // 2, w // 2, cv2.BORDER_REPLICATE))
+        boxes.append((w // 2 + w / 12, h // 2 + h / 12, w / 1.2, h / 1.2))  # the crop less its 10% margin
+    recognizer, detector = Recognizer(model, threads=2, privacy_masks=True), Detector(threads=2)
+    modes = {"as given": None, "searched when unsure": detector}
+    print(f"| condition (uc3m train, n={len(items)}, visible characters) | as given | searched when unsure | always searched |")
+    print("|---|---|---|---|")
+    for name in ("box as given", "loose box, +25% each side", "tilted -20 deg", "tilted +20 deg"):
+        crops = [CONDITIONS[name](p, b) for p, b in zip(photos, boxes, strict=True)]
+        cells = [read_crops(crops, recognizer, d) for d in modes.values()]
+        cells.append(read_crops(crops, recognizer, detector, confident=float("inf")))
+        accuracy = [score(items, [r.text for r in reads]).visible_char_accuracy for reads in cells]
+        print(f"| {name} | " + " | ".join(f"{a:.1%}" for a in accuracy) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dev", type=Path, default=SHARED / "dev")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--uc3m-train", action="store_true", help="check which crops to search, on uc3m's train split")
+    args = parser.parse_args()
+    if not (args.dev / "manifest.jsonl").is_file():
+        raise SystemExit(f"{args.dev}: no dev manifest (the real dev photos are not available here)")
+    if args.uc3m_train:
+        return uc3m_train_check(args.dev, args.model)
+    items = boxed_plates(args.dev)
+    photos = {i.image: load_image(i.image) for i in items}
+    eu = np.array([european(i) for i in items])
+    readers = [Reader(args.model, threads=2, locate_in_crops=locate) for locate in (False, True)]
+    print(f"| condition | European (n={eu.sum()}): as given | located | all (n={len(items)}): as given | located |")
+    print("|---|---|---|---|---|")
+    for name, cut in CONDITIONS.items():
+        crops = [cut(photos[i.image], tuple(float(v) for v in i.extra["bbox"])) for i in items]
+        right = [np.array([r.text == i.text for r, i in zip(reader.read_crops(crops), items, strict=True)]) for reader in readers]
+        print(f"| {name} | {right[0][eu].mean():.1%} | {right[1][eu].mean():.1%} | {right[0].mean():.1%} | {right[1].mean():.1%} |")
+
+
+if __name__ == "__main__":
+    main()

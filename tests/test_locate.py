@@ -1,0 +1,66 @@
+"""Reading crops and boxes that are loose, shifted or hold a tilted plate: the plate is found in
+the crop with the detector and cut out upright (detection/locate.py, pipeline.read_crops)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from platereader import Reader
+from platereader.cli import main
+from platereader.detection.detector import DEFAULT_DETECTOR
+from platereader.detection.locate import tilt_degrees
+from platereader.runtime.images import load_image
+from platereader.runtime.recognizer import DEFAULT_MODEL
+
+CROPS = Path(__file__).resolve().parent.parent / "examples" / "crops"
+needs_models = pytest.mark.skipif(not (DEFAULT_MODEL.is_file() and DEFAULT_DETECTOR.is_file()), reason="no shipped models")
+
+
+def turned(image: np.ndarray, degrees: float) -> np.ndarray:
+    """The whole crop turned about its centre, in the upright box around it (edges repeated)."""
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    corners = cv2.transform(np.array([[[0, 0], [w, 0], [w, h], [0, h]]], np.float32), matrix)[0]
+    matrix[:, 2] -= corners.min(0)
+    size = tuple(int(v) for v in np.ceil(corners.max(0) - corners.min(0)))
+    return cv2.warpAffine(image, matrix, size, borderMode=cv2.BORDER_REPLICATE)
+
+
+def test_tilt_of_a_quad():
+    quad = np.array([[0, 0], [100, 0], [100, 20], [0, 20]], np.float32)
+    assert tilt_degrees(quad) == pytest.approx(0)
+    turn = cv2.getRotationMatrix2D((50, 10), -20, 1.0)  # OpenCV: positive turns counter-clockwise
+    assert tilt_degrees(cv2.transform(quad[None], turn)[0]) == pytest.approx(20, abs=0.01)
+
+
+@needs_models
+def test_tilted_crops_are_read_after_the_plate_is_found_upright():
+    rows = [json.loads(line) for line in (CROPS / "labels.jsonl").read_text().splitlines()]
+    crops = [load_image(CROPS / r["image"]) for r in rows]
+    as_given, located = Reader(locate_in_crops=False), Reader()
+
+    def right(reader: Reader, images: list[np.ndarray]) -> int:
+        return sum(read.text == r["text"] for read, r in zip(reader.read_crops(images), rows, strict=True))
+
+    assert right(located, crops) >= right(as_given, crops)  # upright crops lose nothing
+    for degrees in (20, -20):
+        tilted = [turned(c, degrees) for c in crops]
+        given, found = right(as_given, tilted), right(located, tilted)
+        assert found >= len(rows) // 2 and found >= given + 4, f"{degrees} deg: {found} located vs {given} as given"
+
+
+@needs_models
+def test_no_locate_reads_crops_without_the_detector(tmp_path):
+    crop = str(CROPS / "es.png")
+    missing = str(tmp_path / "none.onnx")
+    result = CliRunner().invoke(main, ["read", "--crop", "--json", "--no-locate", "--detector", missing, crop])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["plates"][0]["text"]
+    result = CliRunner().invoke(main, ["read", "--crop", "--detector", missing, crop])
+    assert result.exit_code != 0 and "none.onnx: detector model not found" in result.output
