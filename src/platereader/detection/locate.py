@@ -15,8 +15,9 @@ from platereader.detection.rectify import plausible_quad, rectify
 CONTEXT = 0.3  # border added around a crop (its edge pixels repeated), so a plate at the edge is whole
 DETECT_WIDTH = 160  # detect in a copy this wide: the detector misses corners of plates that fill a big image
 MIN_SCORE = 0.1  # below the full-image threshold: a crop is known to hold a plate, the best candidate will do
-MIN_TURN_DEGREES = 5.0  # a plate tilted more is turned upright and found again (the detector's corners
-# are drawn from plates tilted a few degrees at most, so on a steep plate they cover only part of it)
+# A plate tilted more is turned upright and found again: the detector learnt corners from plates
+# turned 10 degrees at most, so on a steeper plate they cover only part of it.
+MIN_TURN_DEGREES = 5.0
 
 
 def with_context(crop: np.ndarray) -> np.ndarray:
@@ -39,6 +40,8 @@ def plate_quad(image: np.ndarray, detector: Detector) -> np.ndarray | None:
 
 
 def tilt_degrees(quad: np.ndarray) -> float:
+    """Slope of the quad's top and bottom edges, in degrees (image y points down: positive when the
+    right end is lower); turning the image by it with OpenCV sets the plate level."""
     tl, tr, br, bl = quad
     dx, dy = (tr - tl) + (br - bl)
     return math.degrees(math.atan2(dy, dx))
