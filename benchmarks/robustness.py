@@ -16,6 +16,10 @@ all of them (roboflow holds US vanity plates the formats do not know), read as g
 recognizer alone, ``--no-locate``) and as ``Reader`` reads crops and boxes by default (a crop not
 read confidently is also searched for its plate with the detector, ``detection/locate.py``).
 
+Then the same photos whole, turned about their centre, through the full pipeline (``Reader.read``):
+a plate counts when a kept read lies on its turned box (IoU 0.3: the upright box around a turned
+plate is loose) and reads exactly; reads on no plate are counted as false.
+
 ``--uc3m-train`` checks the rule for which crops are searched instead, on a quarter of uc3m's train
 split (a split no table reports; visible characters, privacy masks on; each crop in a border of its
 own edge pixels): read as given, searched when unsure (the default), and always searched.
@@ -32,6 +36,7 @@ import numpy as np
 
 from platereader import Reader
 from platereader.detection import Detector
+from platereader.detection.geometry import match
 from platereader.detection.rectify import crop_box
 from platereader.evaluation import LabelledCrop, load_manifest, score
 from platereader.pipeline import CONFIDENT_CROP_READ, read_crops
@@ -106,6 +111,32 @@ def european(item: LabelledCrop) -> bool:
     return item.subset == "fer_hr_test" or item.country in ("ES", "GB")
 
 
+def turned_photos(items: list[LabelledCrop], photos: dict, reader: Reader, eu: np.ndarray) -> None:
+    by_photo: dict[Path, list[int]] = {}
+    for k, item in enumerate(items):
+        by_photo.setdefault(item.image, []).append(k)
+    print(f"| photo turned | European (n={eu.sum()}) | all (n={len(items)}) | false plates (in {len(by_photo)} photos) |")
+    print("|---|---|---|---|")
+    for degrees in (0, -10, 10, -20, 20, -30, 30):
+        right, false = np.zeros(len(items), bool), 0
+        for path, plates in by_photo.items():
+            image = photos[path]
+            h, w = image.shape[:2]
+            matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+            turned_image = cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+            boxes = []
+            for k in plates:
+                x, y, bw, bh = items[k].extra["bbox"]
+                moved = cv2.transform(np.array([[[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]]], np.float32), matrix)[0]
+                boxes.append([*moved.min(0), *(moved.max(0) - moved.min(0))])
+            reads = reader.read(turned_image)
+            pairs = match([r.box for r in reads], boxes, 0.3)
+            for a, b in pairs:
+                right[plates[b]] = reads[a].text == items[plates[b]].text
+            false += len(reads) - len(pairs)
+        print(f"| {degrees:+d} deg | {right[eu].mean():.1%} | {right.mean():.1%} | {false} |")
+
+
 def uc3m_train_check(dev: Path, model: Path) -> None:
     items = [i for i in load_manifest(dev / "crops_manifest.jsonl") if i.subset == "uc3m_lp" and i.extra.get("split") == "train"][::4]
     photos, boxes = [], []
@@ -150,6 +181,8 @@ def main() -> None:
         crops = [cut(photos[i.image], tuple(float(v) for v in i.extra["bbox"])) for i in items]
         right = [np.array([r.text == i.text for r, i in zip(reader.read_crops(crops), items, strict=True)]) for reader in readers]
         print(f"| {name} | {right[0][eu].mean():.1%} | {right[1][eu].mean():.1%} | {right[0].mean():.1%} | {right[1].mean():.1%} |")
+    print()
+    turned_photos(items, photos, readers[1], eu)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def collect(detect: Path, limit: int | None, model: Path | None = None) -> list[
         detections = reader.detector.detect(image)
         boxes = np.array([d.box for d in detections], np.float32).reshape(-1, 4)
         matched = {i for i, _ in match(boxes, np.array(row["boxes"], np.float32).reshape(-1, 4), 0.5)}
-        reads = read_detections(image, detections, reader.recognizer)
+        reads = read_detections(image, detections, reader.recognizer, reader.detector)
         found.append([(read, i in matched) for i, read in enumerate(reads)])
     return found
 

@@ -98,7 +98,9 @@ def test_the_filter_drops_a_piece_of_a_plate_read_beside_it():
     plate, piece, other = read("3561HFR", True), read("1HFR", False), read("VANITY1", False)
     assert PlateFilter().select([piece, plate, other]) == [plate, other]
     assert PlateFilter().select([piece]) == [piece]  # alone, it is all there is to report
-    two_plates = [read("AB123CD", True), read("B123C", True)]  # both fit a format: two plates
+    fitting_piece, again = read("3561HF", True), read("3561HFR", True)  # a piece that fits a format; the plate found twice
+    assert PlateFilter().select([plate, fitting_piece, again]) == [plate]
+    two_plates = [read("AB123CD", True), read("3561HFR", True)]
     assert PlateFilter().select(two_plates) == two_plates
 
 

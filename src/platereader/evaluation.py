@@ -198,7 +198,7 @@ def evaluate_full_images(reader, items: list[LabelledCrop], progress: bool = Fal
             errors.append(str(exc))
             reads.extend([""] * len(truth))
             continue
-        found = read_detections(image, reader.detector.detect(image), reader.recognizer)
+        found = read_detections(image, reader.detector.detect(image), reader.recognizer, reader.detector)
         kept = reader.plate_filter.select(found)
         reads.extend(end_to_end_reads(truth, kept))
         if all(t.extra.get("bbox") for t in truth):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from platereader.detection import Detection, Detector
-from platereader.detection.locate import located_plate
+from platereader.detection.locate import CONTEXT, MIN_TURN_DEGREES, located_plate, tilt_degrees
 from platereader.detection.rectify import crop_box, plate_crops
 from platereader.runtime.recognizer import PlateRead, Recognizer
 
@@ -46,17 +46,25 @@ class PlateFilter:
         return read.confidence >= self.min_confidence_without_format
 
     def select(self, reads: list[PlateRead]) -> list[PlateRead]:
-        """The reads of one image that count as plates: those ``keep`` passes, less fragments (a
-        read that fits no format and spells part of a longer plate kept in the same image: the
-        detector found a piece of that plate, e.g. "1HFR" beside "3561HFR")."""
+        """The reads of one image (best detection first) that count as plates: those ``keep``
+        passes, less repeats: a read that spells part of a longer read kept in the same image, or
+        the same text as a better detection, is a piece of that plate the detector found again
+        ("1HFR" or "3561HF" beside "3561HFR"; a tilted piece that is found whole when turned upright)."""
         kept = [r for r in reads if self.keep(r)]
-        if not self.uses_formats:
-            return kept
-        return [r for r in kept if r.fits_format or not any(len(o.text) > len(r.text) and r.text in o.text for o in kept)]
+        return [r for i, r in enumerate(kept) if not any(_repeats(r, o, o_first=j < i) for j, o in enumerate(kept) if j != i)]
 
 
-def read_detections(image: np.ndarray, detections: list[Detection], recognizer: Recognizer) -> list[PlateRead]:
-    """Read every detection (straightened by its corners) and note where it was found."""
+def _repeats(read: PlateRead, other: PlateRead, o_first: bool) -> bool:
+    """Whether ``read`` repeats (part of) ``other``'s text; of two equal texts the first is kept."""
+    return read.text in other.text and (len(other.text) > len(read.text) or o_first)
+
+
+def read_detections(
+    image: np.ndarray, detections: list[Detection], recognizer: Recognizer, detector: Detector | None = None
+) -> list[PlateRead]:
+    """Read every detection (straightened by its corners) and note where it was found. With the
+    ``detector``, a tilted plate not read confidently is found again turned upright (its corners
+    cover only part of a plate tilted more than the detector learnt), and the more confident read kept."""
     if not detections:
         return []
     crops, owner = [], []
@@ -69,6 +77,8 @@ def read_detections(image: np.ndarray, detections: list[Detection], recognizer: 
         if i not in best or read.confidence > best[i].confidence:
             best[i] = read
     reads = [best[i] for i in range(len(detections))]
+    if detector is not None:
+        reads = [_upright_if_better(image, det, read, recognizer, detector) for det, read in zip(detections, reads, strict=True)]
     for read, det in zip(reads, detections, strict=True):
         read.box = tuple(float(v) for v in det.box)  # type: ignore[assignment]
         read.corners = np.asarray(det.corners, float).tolist()
@@ -76,9 +86,19 @@ def read_detections(image: np.ndarray, detections: list[Detection], recognizer: 
     return reads
 
 
+def _upright_if_better(image: np.ndarray, det: Detection, read: PlateRead, recognizer: Recognizer, detector: Detector) -> PlateRead:
+    if abs(tilt_degrees(det.corners)) <= MIN_TURN_DEGREES or (read.fits_format and read.confidence >= CONFIDENT_CROP_READ):
+        return read
+    plate = located_plate(crop_box(image, det.box, margin=CONTEXT), detector)
+    if plate is None:
+        return read
+    [again] = recognizer.read_crops([plate])
+    return again if again.confidence > read.confidence else read
+
+
 def read_full_image(image: np.ndarray, detector: Detector, recognizer: Recognizer, plate_filter: PlateFilter) -> list[PlateRead]:
     """All plates in ``image``, best detection first; false detections are filtered out."""
-    return plate_filter.select(read_detections(image, detector.detect(image), recognizer))
+    return plate_filter.select(read_detections(image, detector.detect(image), recognizer, detector))
 
 
 def read_crops(
