@@ -16,7 +16,7 @@ from platereader import Reader
 from platereader.cli import main
 from platereader.detection import Detector
 from platereader.detection.geometry import iou_matrix
-from platereader.pipeline import MIN_CONFIDENCE_WITH_FORMAT, MIN_CONFIDENCE_WITHOUT_FORMAT, PlateFilter
+from platereader.pipeline import MIN_CONFIDENCE_WITH_FORMAT, MIN_CONFIDENCE_WITHOUT_FORMAT, PlateFilter, read_detections
 from platereader.runtime.recognizer import PlateRead
 
 REPO = Path(__file__).resolve().parent.parent
@@ -102,6 +102,24 @@ def test_the_filter_drops_a_piece_of_a_plate_read_beside_it():
     assert PlateFilter().select([plate, fitting_piece, again]) == [plate]
     two_plates = [read("AB123CD", True), read("3561HFR", True)]
     assert PlateFilter().select(two_plates) == two_plates
+
+
+def _texts_read(reader: Reader, image: np.ndarray, detector: Detector | None) -> set[str]:
+    detections = reader.detector.detect(image)
+    return {r.text for r in reader.plate_filter.select(read_detections(image, detections, reader.recognizer, detector))}
+
+
+def test_tilted_plates_are_found_again_upright(reader):
+    right_as_found = right_upright = total = 0
+    for name, plates in _truth().items():
+        image = _rgb(SCENES / name)
+        h, w = image.shape[:2]
+        turned = cv2.warpAffine(image, cv2.getRotationMatrix2D((w / 2, h / 2), 25, 1.0), (w, h), borderMode=cv2.BORDER_REPLICATE)
+        texts = {p["text"] for p in plates}
+        right_as_found += len(texts & _texts_read(reader, turned, None))
+        right_upright += len(texts & _texts_read(reader, turned, reader.detector))
+        total += len(texts)
+    assert right_upright >= total - 2 and right_upright >= right_as_found + 3, (right_as_found, right_upright, total)
 
 
 def test_a_street_without_plates_gives_none(reader):
