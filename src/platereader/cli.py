@@ -161,7 +161,7 @@ def _load_detector(reader) -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--crop", is_flag=True, help="Treat every image as one plate crop (no detection).")
+@click.option("--crop", is_flag=True, help="Treat every image as one plate crop (one read per image, no search for more plates).")
 @click.option(
     "--boxes",
     "boxes_path",
