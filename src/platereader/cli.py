@@ -268,7 +268,7 @@ def _print_table(rows: list[dict]) -> None:
 
 @main.command("eval")
 @click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--crop", is_flag=True, help="Images are plate crops: score the recognizer alone.")
+@click.option("--crop", is_flag=True, help="Images are plate crops: score reading them (with --no-locate, the recognizer alone).")
 @click.option("--full", is_flag=True, help="Images are full photos: score detection and end-to-end reads (the default).")
 @click.option("--model", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--detector", type=click.Path(dir_okay=False, path_type=Path))
