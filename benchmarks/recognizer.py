@@ -113,9 +113,9 @@ def main() -> None:
     models = {"fp32": args.model, "int8": args.int8_model}
     models = {k: v for k, v in models.items() if v.is_file()}
     rows = {}
+    detector = Detector(threads=2) if args.located else None
     for kind, path in models.items():
         rec = Recognizer(path, threads=2, countries=countries)
-        detector = Detector(threads=2) if args.located else None
         rows[kind] = {name: accuracy(rec, crops, items, detector) for name, (crops, items) in sets.items()}
         crop = syn_crops[0]
         rows[kind]["network ms (batch 1, 1 thread)"] = f"{network_latency_ms(path, crop):.3f}"

@@ -36,7 +36,7 @@ import numpy as np
 
 from platereader import Reader
 from platereader.detection import Detector
-from platereader.detection.geometry import match
+from platereader.detection.geometry import box_corners, match
 from platereader.detection.rectify import crop_box
 from platereader.evaluation import LabelledCrop, load_manifest, score
 from platereader.pipeline import CONFIDENT_CROP_READ, read_crops
@@ -64,16 +64,19 @@ def shifted(dx: float, dy: float) -> Cut:
     return cut
 
 
+def upright_box_around(box: Box, matrix: np.ndarray) -> Box:
+    """The axis-aligned box around ``box`` moved by the 2 x 3 affine ``matrix``."""
+    moved = cv2.transform(box_corners(np.asarray(box, np.float32))[None], matrix)[0]
+    (x0, y0), (x1, y1) = moved.min(0), moved.max(0)
+    return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+
+
 def turned(degrees: float) -> Cut:
     def cut(image: np.ndarray, box: Box) -> np.ndarray:
         x, y, w, h = box
-        centre = (x + w / 2, y + h / 2)
-        matrix = cv2.getRotationMatrix2D(centre, degrees, 1.0)
+        matrix = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), degrees, 1.0)
         turned_image = cv2.warpAffine(image, matrix, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        corners = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
-        moved = cv2.transform(corners[None], matrix)[0]
-        (x0, y0), (x1, y1) = moved.min(0), moved.max(0)
-        return crop_box(turned_image, (x0, y0, x1 - x0, y1 - y0))
+        return crop_box(turned_image, upright_box_around(box, matrix))
 
     return cut
 
@@ -124,11 +127,7 @@ def turned_photos(items: list[LabelledCrop], photos: dict, reader: Reader, eu: n
             h, w = image.shape[:2]
             matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
             turned_image = cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
-            boxes = []
-            for k in plates:
-                x, y, bw, bh = items[k].extra["bbox"]
-                moved = cv2.transform(np.array([[[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]]], np.float32), matrix)[0]
-                boxes.append([*moved.min(0), *(moved.max(0) - moved.min(0))])
+            boxes = [upright_box_around(items[k].extra["bbox"], matrix) for k in plates]
             reads = reader.read(turned_image)
             pairs = match([r.box for r in reads], boxes, 0.3)
             for a, b in pairs:

@@ -87,13 +87,26 @@ def read_detections(
 
 
 def _upright_if_better(image: np.ndarray, det: Detection, read: PlateRead, recognizer: Recognizer, detector: Detector) -> PlateRead:
-    if abs(tilt_degrees(det.corners)) <= MIN_TURN_DEGREES or (read.fits_format and read.confidence >= CONFIDENT_CROP_READ):
+    if abs(tilt_degrees(det.corners)) <= MIN_TURN_DEGREES:
         return read
-    plate = located_plate(crop_box(image, det.box, margin=CONTEXT), detector)
+    return _located_if_better(crop_box(image, det.box, margin=CONTEXT), read, recognizer, detector)
+
+
+def _located_if_better(
+    crop: np.ndarray, read: PlateRead, recognizer: Recognizer, detector: Detector, confident: float = CONFIDENT_CROP_READ
+) -> PlateRead:
+    """``read`` of ``crop``, or, when it is not ``confident``ly read (fitting a format), the read of
+    the plate found in the crop and cut out upright if that one is more confident."""
+    if read.fits_format and read.confidence >= confident:
+        return read
+    plate = located_plate(crop, detector)
     if plate is None:
         return read
     [again] = recognizer.read_crops([plate])
-    return again if again.confidence > read.confidence else read
+    if again.confidence <= read.confidence:
+        return read
+    again.extra["located"] = True
+    return again
 
 
 def read_full_image(image: np.ndarray, detector: Detector, recognizer: Recognizer, plate_filter: PlateFilter) -> list[PlateRead]:
@@ -109,16 +122,7 @@ def read_crops(
     reads = recognizer.read_crops(crops)
     if detector is None:
         return reads
-    for i, (crop, read) in enumerate(zip(crops, reads, strict=True)):
-        if read.fits_format and read.confidence >= confident:
-            continue
-        plate = located_plate(crop, detector)
-        if plate is not None:
-            [again] = recognizer.read_crops([plate])
-            if again.confidence > read.confidence:
-                again.extra["located"] = True
-                reads[i] = again
-    return reads
+    return [_located_if_better(crop, read, recognizer, detector, confident) for crop, read in zip(crops, reads, strict=True)]
 
 
 def read_at_boxes(image: np.ndarray, boxes: list[list[float]], recognizer: Recognizer, detector: Detector | None = None) -> list[PlateRead]:
