@@ -36,7 +36,7 @@ import numpy as np
 
 from platereader import Reader
 from platereader.detection import Detector
-from platereader.detection.geometry import box_corners, match
+from platereader.detection.geometry import match, upright_box_around
 from platereader.detection.rectify import crop_box
 from platereader.evaluation import LabelledCrop, load_manifest, score
 from platereader.pipeline import CONFIDENT_CROP_READ, read_crops
@@ -62,13 +62,6 @@ def shifted(dx: float, dy: float) -> Cut:
         return crop_box(image, (x + dx * w, y + dy * h, w, h))
 
     return cut
-
-
-def upright_box_around(box: Box, matrix: np.ndarray) -> Box:
-    """The axis-aligned box around ``box`` moved by the 2 x 3 affine ``matrix``."""
-    moved = cv2.transform(box_corners(np.asarray(box, np.float32))[None], matrix)[0]
-    (x0, y0), (x1, y1) = moved.min(0), moved.max(0)
-    return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
 
 
 def turned(degrees: float) -> Cut:
@@ -152,7 +145,7 @@ def uc3m_train_check(dev: Path, model: Path) -> None:
     }
     print(f"| condition (uc3m train, n={len(items)}, visible characters) | " + " | ".join(searches) + " |")
     print("|---|" + "---|" * len(searches))
-    for name in ("box as given", "loose box, +25% each side", "tilted -20 deg", "tilted +20 deg"):
+    for name in ("box as given", "loose box, +25% each side", *(f"tilted {d:+d} deg" for d in (-30, -20, 20, 30))):
         crops = [CONDITIONS[name](p, b) for p, b in zip(photos, boxes, strict=True)]
         reads = [read_crops(crops, recognizer, d, confident=c) for d, c in searches.values()]
         accuracy = [score(items, [r.text for r in one]).visible_char_accuracy for one in reads]

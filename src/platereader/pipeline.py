@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from platereader.detection import Detection, Detector
-from platereader.detection.locate import CONTEXT, MIN_TURN_DEGREES, located_plate, tilt_degrees
+from platereader.detection.locate import CONTEXT, MIN_TURN_DEGREES, edge_tilt_degrees, located_plate, tilt_degrees
 from platereader.detection.rectify import crop_box, plate_crops
 from platereader.runtime.recognizer import PlateRead, Recognizer
 
@@ -87,9 +87,15 @@ def read_detections(
 
 
 def _upright_if_better(image: np.ndarray, det: Detection, read: PlateRead, recognizer: Recognizer, detector: Detector) -> PlateRead:
-    if abs(tilt_degrees(det.corners)) <= MIN_TURN_DEGREES:
+    """A detection whose corners or edges slope (the corners alone stay near level on plates
+    steeper than the detector learnt) and that is not read confidently, found again levelled."""
+    if _confident(read) or max(abs(tilt_degrees(det.corners)), abs(edge_tilt_degrees(crop_box(image, det.box)))) <= MIN_TURN_DEGREES:
         return read
     return _located_if_better(crop_box(image, det.box, margin=CONTEXT), read, recognizer, detector)
+
+
+def _confident(read: PlateRead, confident: float = CONFIDENT_CROP_READ) -> bool:
+    return read.fits_format and read.confidence >= confident
 
 
 def _located_if_better(
@@ -97,7 +103,7 @@ def _located_if_better(
 ) -> PlateRead:
     """``read`` of ``crop``, or, when it is not ``confident``ly read (fitting a format), the read of
     the plate found in the crop and cut out upright if that one is more confident."""
-    if read.fits_format and read.confidence >= confident:
+    if _confident(read, confident):
         return read
     plate = located_plate(crop, detector)
     if plate is None:

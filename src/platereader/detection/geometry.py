@@ -50,6 +50,13 @@ def box_corners(box: np.ndarray) -> np.ndarray:
     return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
 
 
+def upright_box_around(box, matrix: np.ndarray) -> tuple[float, float, float, float]:
+    """The axis-aligned (x, y, w, h) box around ``box`` moved by the 2 x 3 affine ``matrix``."""
+    moved = cv2.transform(box_corners(np.asarray(box, np.float32))[None], matrix)[0]
+    (x0, y0), (x1, y1) = moved.min(0), moved.max(0)
+    return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+
+
 def encode_targets(
     boxes: np.ndarray, corners: np.ndarray, has_corners: np.ndarray, height: int, width: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
