@@ -37,11 +37,13 @@ WITH_FORMAT = (0.0, 0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.425, 0.45, 0.475, 0.5, 0.5
 WITHOUT_FORMAT = (0.4, 0.45, 0.475, 0.49, 0.5)
 
 
-def collect(detect: Path, limit: int | None, model: Path | None = None, turn: float = 0.0) -> list[list[tuple[PlateRead, bool]]]:
+def collect(
+    detect: Path, limit: int | None, model: Path | None = None, turn: float = 0.0, detector: Path | None = None
+) -> list[list[tuple[PlateRead, bool]]]:
     """Per photo (turned by ``turn`` degrees): every detection's read, and whether it lies on a true plate."""
     rows = [json.loads(line) for line in (detect / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     rows = rows[:: max(1, len(rows) // limit)][:limit] if limit else rows
-    reader = Reader(model)
+    reader = Reader(model, detector=detector)
     found: list[list[tuple[PlateRead, bool]]] = []
     for row in tqdm(rows, desc="photos", unit="photo"):
         image, true_boxes = load_image(detect / row["image"]), row["boxes"]
@@ -70,10 +72,11 @@ def main() -> None:
     parser.add_argument("--detect", type=Path, default=SHARED / "detect")
     parser.add_argument("--model", type=Path, default=None, help="recognizer ONNX (default: the shipped one)")
     parser.add_argument("--limit", type=int, default=None, help="use this many photos, spread over the set")
+    parser.add_argument("--detector", type=Path, default=None, help="detector ONNX (default: the shipped one)")
     parser.add_argument("--turn", type=float, default=0.0, help="turn every photo by this many degrees first")
     parser.add_argument("--max-false", type=float, default=0.083, help="false plates per photo allowed when choosing")
     args = parser.parse_args()
-    found = collect(args.detect, args.limit, args.model, args.turn)
+    found = collect(args.detect, args.limit, args.model, args.turn, args.detector)
     photos, detections = len(found), sum(len(reads) for reads in found)
     plates = sum(on_plate for reads in found for _, on_plate in reads)
     print(f"{photos} photos, {detections} detections, {plates} on true plates")

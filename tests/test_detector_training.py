@@ -58,6 +58,21 @@ def test_training_windows_keep_plates_and_corners(detect_root):
         assert (w.boxes[:, :2] >= -1e-3).all() and (w.boxes[:, 0] + w.boxes[:, 2] <= 256 + 1e-3).all()
 
 
+def test_tilted_windows_turn_the_real_plates(detect_root):
+    """--tilt-share turns windows up to 30 degrees: a real plate's box becomes the upright box
+    around the turned one, so the boxes come out less wide for their height."""
+    photos = load_detect_photos(detect_root)
+
+    def mean_aspect(tilt_share: float) -> float:
+        sampler = WindowSampler(photos, 256, 640, 1.5, None, synth_rate=0.0, tilt_share=tilt_share)
+        rng = np.random.default_rng(0)
+        boxes = np.concatenate([sampler.sample(rng).boxes for _ in range(60)])
+        return float(np.mean(boxes[:, 2] / boxes[:, 3]))
+
+    level, tilted = mean_aspect(0.0), mean_aspect(1.0)
+    assert tilted < 0.8 * level, f"mean box aspect {tilted:.2f} turned vs {level:.2f} level"
+
+
 def test_smoke_run_checkpoints_resumes_and_exports(detect_root, tmp_path):
     out = tmp_path / "det"
     opts = dict(out=out, detect_root=detect_root, dev_root=detect_root / "dev", steps=4, batch_size=2, eval_every=2, plate_pool=4)

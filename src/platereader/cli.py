@@ -504,6 +504,13 @@ def train(
 )
 @click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra fonts for the pasted plates.")
 @click.option("--synth-rate", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Share of windows with generated plates.")
+@click.option(
+    "--tilt-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of windows turned up to 30 degrees (the rest about 3), for plates on tilted cameras or mounts.",
+)
 @validation_options("Boxed dev photos to validate on (skipped when absent).")
 @resume_options
 @click.option(
@@ -520,6 +527,7 @@ def train_detector(
     dev_root: Path,
     font_dirs: tuple[Path, ...],
     synth_rate: float,
+    tilt_share: float,
     eval_every: int,
     resume: bool,
     init: Path | None,
@@ -538,7 +546,8 @@ def train_detector(
             DetectorTrainOptions(
                 out=out, detect_root=detect_root, config=config, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
                 eval_every=eval_every, dev_root=dev_root if (dev_root / "manifest.jsonl").is_file() else None,
-                font_dirs=list(font_dirs), synth_rate=synth_rate, resume=resume, init=init, stop_after=stop_after,
+                font_dirs=list(font_dirs), synth_rate=synth_rate, tilt_share=tilt_share, resume=resume, init=init,
+                stop_after=stop_after,
             )
         )  # fmt: skip
     except ValueError as exc:

@@ -70,6 +70,9 @@ def load_boxed_dev(dev_root: Path, subsets: tuple[str, ...] = ("roboflow_us_eu_t
     return [_load_boxed(dev_root / name, boxes, name, texts) for name, (boxes, texts) in sorted(by_image.items())]
 
 
+MAX_TILT_DEGREES = 30.0  # the steepest turn a tilted window gets (a real plate's box becomes the box around it)
+
+
 @dataclass
 class Window:
     image: np.ndarray  # crop x crop x 3 uint8
@@ -81,16 +84,28 @@ class Window:
 class WindowSampler:
     """Random training windows at the scale the detector will see each photo at run time."""
 
-    def __init__(self, photos: list[BoxedImage], crop: int, input_size: int, max_upscale: float, plates: list | None, synth_rate: float):
+    def __init__(
+        self,
+        photos: list[BoxedImage],
+        crop: int,
+        input_size: int,
+        max_upscale: float,
+        plates: list | None,
+        synth_rate: float,
+        tilt_share: float = 0.0,
+    ):
         self.photos, self.crop, self.input_size, self.max_upscale = photos, crop, input_size, max_upscale
         self.plates = plates or []
         self.synth_rate = synth_rate if self.plates else 0.0
+        self.tilt_share = tilt_share  # windows turned up to MAX_TILT_DEGREES: plates on a tilted camera or mount
 
     def sample(self, rng: np.random.Generator) -> Window:
         photo = self.photos[rng.integers(len(self.photos))]
         run_scale = min(self.input_size / max(photo.original_size), self.max_upscale) / photo.scale
         scale = run_scale * float(np.exp(rng.uniform(-0.6, 0.35)))
         angle = rng.normal(0, 3)
+        if self.tilt_share and rng.random() < self.tilt_share:  # no draw at 0: older runs stay repeatable
+            angle = rng.uniform(-MAX_TILT_DEGREES, MAX_TILT_DEGREES)
         if len(photo.boxes) and rng.random() < 0.75:  # centre the window near a plate
             x, y, w, h = photo.boxes[rng.integers(len(photo.boxes))]
             focus = np.array([x + w / 2, y + h / 2])
