@@ -36,7 +36,7 @@ import numpy as np
 
 from platereader import Reader
 from platereader.detection import Detector
-from platereader.detection.geometry import match, upright_box_around
+from platereader.detection.geometry import match, turned, upright_box_around
 from platereader.detection.rectify import crop_box
 from platereader.evaluation import LabelledCrop, load_manifest, score
 from platereader.pipeline import CONFIDENT_CROP_READ, read_crops
@@ -64,11 +64,10 @@ def shifted(dx: float, dy: float) -> Cut:
     return cut
 
 
-def turned(degrees: float) -> Cut:
+def tilted(degrees: float) -> Cut:
     def cut(image: np.ndarray, box: Box) -> np.ndarray:
         x, y, w, h = box
-        matrix = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), degrees, 1.0)
-        turned_image = cv2.warpAffine(image, matrix, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        turned_image, matrix = turned(image, (x + w / 2, y + h / 2), degrees)
         return crop_box(turned_image, upright_box_around(box, matrix))
 
     return cut
@@ -92,7 +91,7 @@ CONDITIONS: dict[str, Cut] = {
     "shifted 10% right": shifted(0.1, 0),
     "shifted 20% up": shifted(0, -0.2),
     "shifted 20% down": shifted(0, 0.2),
-    **{f"tilted {d:+d} deg": turned(d) for d in (-30, -20, -10, 10, 20, 30)},
+    **{f"tilted {d:+d} deg": tilted(d) for d in (-30, -20, -10, 10, 20, 30)},
     **{f"plate {w} px wide": plate_width(w) for w in (20, 30, 40, 60, 100, 200, 300)},
 }
 
@@ -117,9 +116,7 @@ def turned_photos(items: list[LabelledCrop], photos: dict, reader: Reader, eu: n
         right, false = np.zeros(len(items), bool), 0
         for path, plates in by_photo.items():
             image = photos[path]
-            h, w = image.shape[:2]
-            matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-            turned_image = cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+            turned_image, matrix = turned(image, (image.shape[1] / 2, image.shape[0] / 2), degrees)
             boxes = [upright_box_around(items[k].extra["bbox"], matrix) for k in plates]
             reads = reader.read(turned_image)
             pairs = match([r.box for r in reads], boxes, 0.3)

@@ -21,12 +21,11 @@ import argparse
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 from platereader import Reader
-from platereader.detection.geometry import match, upright_box_around
+from platereader.detection.geometry import match, turned, upright_box_around
 from platereader.pipeline import PlateFilter, read_detections
 from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import PlateRead
@@ -48,9 +47,7 @@ def collect(
     for row in tqdm(rows, desc="photos", unit="photo"):
         image, true_boxes = load_image(detect / row["image"]), row["boxes"]
         if turn:
-            h, w = image.shape[:2]
-            matrix = cv2.getRotationMatrix2D((w / 2, h / 2), turn, 1.0)
-            image = cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+            image, matrix = turned(image, (image.shape[1] / 2, image.shape[0] / 2), turn)
             true_boxes = [upright_box_around(box, matrix) for box in true_boxes]
         detections = reader.detector.detect(image)
         boxes = np.array([d.box for d in detections], np.float32).reshape(-1, 4)

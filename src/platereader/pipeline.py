@@ -89,9 +89,16 @@ def read_detections(
 def _upright_if_better(image: np.ndarray, det: Detection, read: PlateRead, recognizer: Recognizer, detector: Detector) -> PlateRead:
     """A detection whose corners or edges slope (the corners alone stay near level on plates
     steeper than the detector learnt) and that is not read confidently, found again levelled."""
-    if _confident(read) or max(abs(tilt_degrees(det.corners)), abs(edge_tilt_degrees(crop_box(image, det.box)))) <= MIN_TURN_DEGREES:
+    if _confident(read) or not _slopes(image, det):
         return read
     return _located_if_better(crop_box(image, det.box, margin=CONTEXT), read, recognizer, detector)
+
+
+def _slopes(image: np.ndarray, det: Detection) -> bool:
+    """Whether the detection's corners, or else the edges inside its box, slope more than MIN_TURN_DEGREES."""
+    if abs(tilt_degrees(det.corners)) > MIN_TURN_DEGREES:
+        return True
+    return abs(edge_tilt_degrees(crop_box(image, det.box))) > MIN_TURN_DEGREES
 
 
 def _confident(read: PlateRead, confident: float = CONFIDENT_CROP_READ) -> bool:

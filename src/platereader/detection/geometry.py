@@ -50,6 +50,13 @@ def box_corners(box: np.ndarray) -> np.ndarray:
     return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
 
 
+def turned(image: np.ndarray, centre, degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` turned about ``centre`` by ``degrees`` (OpenCV's sense: counter-clockwise), its edges
+    repeated into the gaps, and the 2 x 3 matrix that moves its points the same way."""
+    matrix = cv2.getRotationMatrix2D(tuple(float(v) for v in centre), degrees, 1.0)
+    return cv2.warpAffine(image, matrix, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), matrix
+
+
 def upright_box_around(box, matrix: np.ndarray) -> tuple[float, float, float, float]:
     """The axis-aligned (x, y, w, h) box around ``box`` moved by the 2 x 3 affine ``matrix``."""
     moved = cv2.transform(box_corners(np.asarray(box, np.float32))[None], matrix)[0]

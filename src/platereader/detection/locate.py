@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from platereader.detection.detector import Detector
+from platereader.detection.geometry import turned
 from platereader.detection.rectify import plausible_quad, rectify
 
 CONTEXT = 0.3  # border added around a crop (its edge pixels repeated), so a plate at the edge is whole
@@ -53,12 +54,6 @@ def edge_tilt_degrees(image: np.ndarray) -> float:
     return math.degrees(np.angle(pull) / 4)
 
 
-def turned(image: np.ndarray, centre, degrees: float) -> np.ndarray:
-    """``image`` turned about ``centre`` by ``degrees`` (OpenCV's sense), edges repeated into the gaps."""
-    matrix = cv2.getRotationMatrix2D(tuple(float(v) for v in centre), degrees, 1.0)
-    return cv2.warpAffine(image, matrix, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-
 def tilt_degrees(quad: np.ndarray) -> float:
     """Slope of the quad's top and bottom edges, in degrees (image y points down: positive when the
     right end is lower); turning the image by it with OpenCV sets the plate level."""
@@ -74,13 +69,13 @@ def located_plate(crop: np.ndarray, detector: Detector) -> np.ndarray | None:
     image = with_context(crop)
     edge_tilt = edge_tilt_degrees(crop)  # the crop alone: its repeated border would pull the tilt to level
     if abs(edge_tilt) > MIN_TURN_DEGREES:
-        image = turned(image, (image.shape[1] / 2, image.shape[0] / 2), edge_tilt)
+        image, _ = turned(image, (image.shape[1] / 2, image.shape[0] / 2), edge_tilt)
     quad = plate_quad(image, detector)
     if quad is None:
         return None
     angle = tilt_degrees(quad)
     if abs(angle) > MIN_TURN_DEGREES:
-        upright = turned(image, quad.mean(0), angle)
+        upright, _ = turned(image, quad.mean(0), angle)
         upright_quad = plate_quad(upright, detector)
         if upright_quad is not None:
             return rectify(upright, upright_quad)
