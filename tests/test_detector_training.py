@@ -73,6 +73,35 @@ def test_tilted_windows_turn_the_real_plates(detect_root):
     assert tilted < 0.8 * level, f"mean box aspect {tilted:.2f} turned vs {level:.2f} level"
 
 
+def test_rolled_pasted_plates_keep_exact_steep_corners(detect_root):
+    """--paste-roll-share turns pasted plates up to 30 degrees; their corners follow the turn, and
+    the real plates' boxes and the default sampling stay as they were."""
+    photos = load_detect_photos(detect_root)
+    plates = render_plate_pool(4, seed=1, font_dirs=None)
+
+    def windows(share: float) -> list:
+        sampler = WindowSampler(photos, 256, 640, 1.5, plates, synth_rate=1.0, paste_roll_share=share)
+        rng = np.random.default_rng(3)
+        return [sampler.sample(rng) for _ in range(40)]
+
+    def top_edge_slopes(ws: list) -> np.ndarray:
+        quads = np.concatenate([w.corners[w.has_corners] for w in ws])
+        d = quads[:, 1] - quads[:, 0]
+        # mirrored windows swap the top edge's direction; the slope's size is what matters
+        return np.abs(np.degrees(np.arctan2(d[:, 1], np.abs(d[:, 0]))))
+
+    default = windows(0.0)
+    plain = WindowSampler(photos, 256, 640, 1.5, plates, synth_rate=1.0)
+    rng = np.random.default_rng(3)
+    assert all(np.array_equal(w.image, plain.sample(rng).image) for w in default), "share 0 must not change sampling"
+    level, rolled = top_edge_slopes(default), top_edge_slopes(windows(1.0))
+    assert np.percentile(level, 90) < 15, level
+    assert np.percentile(rolled, 75) > 12 and rolled.max() > 20, rolled
+    for w in windows(1.0):  # a pasted plate's box is the box around its exact corners
+        for box, quad in zip(w.boxes[w.has_corners], w.corners[w.has_corners], strict=True):
+            assert quad[:, 0].min() >= box[0] - 1 and quad[:, 0].max() <= box[0] + box[2] + 1
+
+
 def test_smoke_run_checkpoints_resumes_and_exports(detect_root, tmp_path):
     out = tmp_path / "det"
     opts = dict(out=out, detect_root=detect_root, dev_root=detect_root / "dev", steps=4, batch_size=2, eval_every=2, plate_pool=4)

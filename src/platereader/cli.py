@@ -511,6 +511,13 @@ def train(
     show_default=True,
     help="Share of windows turned up to 30 degrees (the rest about 3), for plates on tilted cameras or mounts.",
 )
+@click.option(
+    "--paste-roll-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of pasted generated plates turned up to 30 degrees: steep plates with exact corners.",
+)
 @validation_options("Boxed dev photos to validate on (skipped when absent).")
 @resume_options
 @click.option(
@@ -528,6 +535,7 @@ def train_detector(
     font_dirs: tuple[Path, ...],
     synth_rate: float,
     tilt_share: float,
+    paste_roll_share: float,
     eval_every: int,
     resume: bool,
     init: Path | None,
@@ -546,7 +554,8 @@ def train_detector(
             DetectorTrainOptions(
                 out=out, detect_root=detect_root, config=config, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
                 eval_every=eval_every, dev_root=dev_root if (dev_root / "manifest.jsonl").is_file() else None,
-                font_dirs=list(font_dirs), synth_rate=synth_rate, tilt_share=tilt_share, resume=resume, init=init,
+                font_dirs=list(font_dirs), synth_rate=synth_rate, tilt_share=tilt_share,
+                paste_roll_share=paste_roll_share, resume=resume, init=init,
                 stop_after=stop_after,
             )
         )  # fmt: skip

@@ -30,9 +30,11 @@ def paste_plate(
     avoid: list,
     light: float = 1.0,
     center: tuple[float, float] | None = None,
+    roll_degrees: float = 0.0,
 ) -> np.ndarray | None:
     """Warp ``flat`` into ``image`` (in place) in a random pose, ``plate_w`` px wide, centred at
-    ``center`` or anywhere it fits.
+    ``center`` or anywhere it fits, turned a further ``roll_degrees`` in the image plane
+    (OpenCV's sense: positive is anticlockwise on screen).
 
     Returns the plate's corners (TL, TR, BR, BL), or None when it would not fit or would cover a
     box in ``avoid`` (then the image is unchanged).
@@ -40,6 +42,11 @@ def paste_plate(
     h, w = image.shape[:2]
     homography = _pose_homography(flat.quad, plate_w, rng)
     quad = cv2.perspectiveTransform(flat.quad[None].astype(np.float32), homography)[0]
+    if roll_degrees:  # a steeper turn than the pose's own (tilted cameras, mounts); corners stay exact
+        centre = quad.mean(0)
+        turn = np.vstack([cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), roll_degrees, 1.0), [0, 0, 1]])
+        homography = turn @ homography
+        quad = cv2.perspectiveTransform(flat.quad[None].astype(np.float32), homography)[0]
     lo, hi = quad.min(0), quad.max(0)
     if hi[0] - lo[0] > w or hi[1] - lo[1] > h:
         return None

@@ -93,11 +93,14 @@ class WindowSampler:
         plates: list | None,
         synth_rate: float,
         tilt_share: float = 0.0,
+        paste_roll_share: float = 0.0,
     ):
         self.photos, self.crop, self.input_size, self.max_upscale = photos, crop, input_size, max_upscale
         self.plates = plates or []
         self.synth_rate = synth_rate if self.plates else 0.0
         self.tilt_share = tilt_share  # windows turned up to MAX_TILT_DEGREES: plates on a tilted camera or mount
+        # Pasted plates turned up to MAX_TILT_DEGREES: steep plates with exact corners, the real boxes untouched.
+        self.paste_roll_share = paste_roll_share
 
     def sample(self, rng: np.random.Generator) -> Window:
         photo = self.photos[rng.integers(len(self.photos))]
@@ -136,7 +139,11 @@ class WindowSampler:
     def _paste(self, image: np.ndarray, boxes: list, rng: np.random.Generator) -> np.ndarray | None:
         flat = self.plates[rng.integers(len(self.plates))]
         plate_w = float(np.exp(rng.uniform(np.log(14), np.log(0.6 * self.crop))))
-        return paste_plate(image, flat, plate_w, rng, boxes, light=rng.uniform(0.35, 1.1))
+        light = rng.uniform(0.35, 1.1)
+        roll = 0.0
+        if self.paste_roll_share and rng.random() < self.paste_roll_share:  # no draw at 0: older runs stay repeatable
+            roll = rng.uniform(-MAX_TILT_DEGREES, MAX_TILT_DEGREES)
+        return paste_plate(image, flat, plate_w, rng, boxes, light=light, roll_degrees=roll)
 
 
 def render_plate_pool(count: int, seed: int, font_dirs: list[Path] | None) -> list:
