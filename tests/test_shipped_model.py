@@ -16,10 +16,10 @@ from tests.conftest import DEV, needs_dev
 
 pytestmark = pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="no shipped recognizer model")
 
-# Measured (benchmarks/recognizer.py, model card): synthetic 90.8% fp32 / 90.9% int8, roboflow ES+GB
-# 93.5%, fer_hr 70%, uc3m 79.5% visible characters. Floors sit below, as regression guards.
+# Measured (benchmarks/recognizer.py, model card, v12): synthetic 90.7% fp32 / 90.9% int8, roboflow
+# ES+GB 87.1%, fer_hr 60% (10 crops), uc3m 84.3% visible characters. Floors sit below, as regression guards.
 SYNTHETIC_FLOOR = 0.8
-DEV_FLOORS = {"roboflow_es_gb": 0.7, "fer_hr_test": 0.5, "uc3m_test": 0.7}  # uc3m: visible characters
+DEV_FLOORS = {"roboflow_es_gb": 0.7, "fer_hr_test": 0.5, "uc3m_test": 0.8}  # uc3m: visible characters
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,11 @@ from platereader.runtime.recognizer import PlateRead, Recognizer
 # Signs, stickers, logos and lettering on the car rarely read as a valid registration with
 # confidence. Each detection is read twice (straightened, and by its box) and the more confident
 # read kept, which lifts false detections' confidence as well as plates'. A read that fits no
-# format has its confidence halved by the grammar, so 0.49 asks for near certainty from the network.
+# format has its confidence halved by the grammar, so 0.475 asks the network for 0.95.
 # No floor on the detector's confidence beyond its own threshold: it was trained on those photos,
 # so it is more confident there than on photos it never saw.
 MIN_CONFIDENCE_WITH_FORMAT = 0.475
-MIN_CONFIDENCE_WITHOUT_FORMAT = 0.49
+MIN_CONFIDENCE_WITHOUT_FORMAT = 0.475
 # A crop read that fits a format at least this confidently is kept as read; any other crop is
 # searched for its plate as well (loose, shifted or tilted boxes), and the more confident read wins.
 # Searching every crop cost 3.5 points of visible characters on uc3m's train split (its
