@@ -67,7 +67,7 @@ def shifted(dx: float, dy: float) -> Cut:
 def tilted(degrees: float) -> Cut:
     def cut(image: np.ndarray, box: Box) -> np.ndarray:
         x, y, w, h = box
-        turned_image, matrix = turned(image, (x + w / 2, y + h / 2), degrees)
+        turned_image, matrix = turned(image, degrees, (x + w / 2, y + h / 2))
         return crop_box(turned_image, upright_box_around(box, matrix))
 
     return cut
@@ -116,7 +116,7 @@ def turned_photos(items: list[LabelledCrop], photos: dict, reader: Reader, eu: n
         right, false = np.zeros(len(items), bool), 0
         for path, plates in by_photo.items():
             image = photos[path]
-            turned_image, matrix = turned(image, (image.shape[1] / 2, image.shape[0] / 2), degrees)
+            turned_image, matrix = turned(image, degrees)
             boxes = [upright_box_around(items[k].extra["bbox"], matrix) for k in plates]
             reads = reader.read(turned_image)
             pairs = match([r.box for r in reads], boxes, 0.3)

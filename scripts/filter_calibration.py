@@ -47,7 +47,7 @@ def collect(
     for row in tqdm(rows, desc="photos", unit="photo"):
         image, true_boxes = load_image(detect / row["image"]), row["boxes"]
         if turn:
-            image, matrix = turned(image, (image.shape[1] / 2, image.shape[0] / 2), turn)
+            image, matrix = turned(image, turn)
             true_boxes = [upright_box_around(box, matrix) for box in true_boxes]
         detections = reader.detector.detect(image)
         boxes = np.array([d.box for d in detections], np.float32).reshape(-1, 4)

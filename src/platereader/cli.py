@@ -504,20 +504,8 @@ def train(
 )
 @click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra fonts for the pasted plates.")
 @click.option("--synth-rate", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Share of windows with generated plates.")
-@click.option(
-    "--tilt-share",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Share of windows turned up to 30 degrees (the rest about 3), for plates on tilted cameras or mounts.",
-)
-@click.option(
-    "--paste-roll-share",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Share of pasted generated plates turned up to 30 degrees: steep plates with exact corners.",
-)
+@_share_option("--tilt-share", 0.0, "Share of windows turned up to 30 degrees (the rest about 3), for plates on tilted cameras or mounts.")
+@_share_option("--paste-roll-share", 0.0, "Share of pasted generated plates turned up to 30 degrees: steep plates with exact corners.")
 @validation_options("Boxed dev photos to validate on (skipped when absent).")
 @resume_options
 @click.option(

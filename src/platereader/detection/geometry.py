@@ -50,9 +50,12 @@ def box_corners(box: np.ndarray) -> np.ndarray:
     return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
 
 
-def turned(image: np.ndarray, centre, degrees: float) -> tuple[np.ndarray, np.ndarray]:
-    """``image`` turned about ``centre`` by ``degrees`` (OpenCV's sense: counter-clockwise), its edges
-    repeated into the gaps, and the 2 x 3 matrix that moves its points the same way."""
+def turned(image: np.ndarray, degrees: float, centre=None) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` turned about ``centre`` (default: its own centre) by ``degrees`` (OpenCV's sense:
+    counter-clockwise), its edges repeated into the gaps, and the 2 x 3 matrix that moves its points
+    the same way."""
+    if centre is None:
+        centre = (image.shape[1] / 2, image.shape[0] / 2)
     matrix = cv2.getRotationMatrix2D(tuple(float(v) for v in centre), degrees, 1.0)
     return cv2.warpAffine(image, matrix, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), matrix
 

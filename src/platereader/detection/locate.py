@@ -69,13 +69,13 @@ def located_plate(crop: np.ndarray, detector: Detector) -> np.ndarray | None:
     image = with_context(crop)
     edge_tilt = edge_tilt_degrees(crop)  # the crop alone: its repeated border would pull the tilt to level
     if abs(edge_tilt) > MIN_TURN_DEGREES:
-        image, _ = turned(image, (image.shape[1] / 2, image.shape[0] / 2), edge_tilt)
+        image, _ = turned(image, edge_tilt)
     quad = plate_quad(image, detector)
     if quad is None:
         return None
     angle = tilt_degrees(quad)
     if abs(angle) > MIN_TURN_DEGREES:
-        upright, _ = turned(image, quad.mean(0), angle)
+        upright, _ = turned(image, angle, quad.mean(0))
         upright_quad = plate_quad(upright, detector)
         if upright_quad is not None:
             return rectify(upright, upright_quad)

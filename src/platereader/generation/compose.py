@@ -44,9 +44,9 @@ def paste_plate(
     quad = cv2.perspectiveTransform(flat.quad[None].astype(np.float32), homography)[0]
     if roll_degrees:  # a steeper turn than the pose's own (tilted cameras, mounts); corners stay exact
         centre = quad.mean(0)
-        turn = np.vstack([cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), roll_degrees, 1.0), [0, 0, 1]])
-        homography = turn @ homography
-        quad = cv2.perspectiveTransform(flat.quad[None].astype(np.float32), homography)[0]
+        turn = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), roll_degrees, 1.0)
+        homography = np.vstack([turn, [0, 0, 1]]) @ homography
+        quad = cv2.transform(quad[None], turn)[0]
     lo, hi = quad.min(0), quad.max(0)
     if hi[0] - lo[0] > w or hi[1] - lo[1] > h:
         return None

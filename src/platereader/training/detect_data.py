@@ -73,6 +73,14 @@ def load_boxed_dev(dev_root: Path, subsets: tuple[str, ...] = ("roboflow_us_eu_t
 MAX_TILT_DEGREES = 30.0  # the steepest turn a tilted window gets (a real plate's box becomes the box around it)
 
 
+def _steep_turn(rng: np.random.Generator, share: float) -> float | None:
+    """A turn of up to MAX_TILT_DEGREES for a ``share`` of calls, else None. No draw at share 0, so
+    runs made before the share existed stay repeatable."""
+    if share and rng.random() < share:
+        return float(rng.uniform(-MAX_TILT_DEGREES, MAX_TILT_DEGREES))
+    return None
+
+
 @dataclass
 class Window:
     image: np.ndarray  # crop x crop x 3 uint8
@@ -107,8 +115,8 @@ class WindowSampler:
         run_scale = min(self.input_size / max(photo.original_size), self.max_upscale) / photo.scale
         scale = run_scale * float(np.exp(rng.uniform(-0.6, 0.35)))
         angle = rng.normal(0, 3)
-        if self.tilt_share and rng.random() < self.tilt_share:  # no draw at 0: older runs stay repeatable
-            angle = rng.uniform(-MAX_TILT_DEGREES, MAX_TILT_DEGREES)
+        steep = _steep_turn(rng, self.tilt_share)
+        angle = angle if steep is None else steep
         if len(photo.boxes) and rng.random() < 0.75:  # centre the window near a plate
             x, y, w, h = photo.boxes[rng.integers(len(photo.boxes))]
             focus = np.array([x + w / 2, y + h / 2])
@@ -140,10 +148,8 @@ class WindowSampler:
         flat = self.plates[rng.integers(len(self.plates))]
         plate_w = float(np.exp(rng.uniform(np.log(14), np.log(0.6 * self.crop))))
         light = rng.uniform(0.35, 1.1)
-        roll = 0.0
-        if self.paste_roll_share and rng.random() < self.paste_roll_share:  # no draw at 0: older runs stay repeatable
-            roll = rng.uniform(-MAX_TILT_DEGREES, MAX_TILT_DEGREES)
-        return paste_plate(image, flat, plate_w, rng, boxes, light=light, roll_degrees=roll)
+        roll = _steep_turn(rng, self.paste_roll_share)
+        return paste_plate(image, flat, plate_w, rng, boxes, light=light, roll_degrees=roll or 0.0)
 
 
 def render_plate_pool(count: int, seed: int, font_dirs: list[Path] | None) -> list:
