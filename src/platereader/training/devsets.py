@@ -35,6 +35,8 @@ def dev_subsets(root: Path) -> dict[str, list[LabelledCrop]]:
         "roboflow_all": rf,
         "fer_hr_test": by_subset.get("fer_hr_test", []),
         "uc3m_test": [i for i in by_subset.get("uc3m_lp", []) if i.extra.get("split") == "test"],
+        # Never reported: the split that decides whether a new recognizer ships (model card).
+        "uc3m_train": [i for i in by_subset.get("uc3m_lp", []) if i.extra.get("split") == "train"],
         "openalpr_br": by_subset.get("openalpr_train_detector_br", []),
     }
 
