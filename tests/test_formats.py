@@ -134,6 +134,7 @@ def test_a_user_format_file_adds_a_country(tmp_path):
         (lambda s: s.replace("code: XX", "code: X1"), "code"),
         (lambda s: s.replace("sources: [a test]", "sources: []"), "sources"),
         (lambda s: s + "colour: red\n", "colour"),  # unknown field
+        (lambda s: s + 'glyph_shapes: [{char: "0", drawn_as: "ø"}]\n', "glyph_shapes.0.drawn_as"),
         (lambda s: s.replace("name: standard", "name: standard\n    classes: {Z: 'a'}"), "formats.0.classes"),
     ],
 )

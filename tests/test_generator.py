@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import numpy as np
@@ -163,3 +164,23 @@ def test_privacy_boxes_painted_into_a_photo_are_flat_and_cover_the_character():
     box = img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     assert box.reshape(-1, 3).std(0).max() < 1e-3  # one flat colour
     assert box[0, 0].mean() < before[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].mean()  # darker than what it hides
+
+
+def test_a_glyph_shape_draws_the_character_as_another_at_its_own_width():
+    from dataclasses import replace
+
+    from platereader.formats.schema import GlyphShape
+    from platereader.generation.render import render_plate
+
+    gen = PlateGenerator(seed=3, countries=["ES"])
+    gen.countries["ES"] = gen.countries["ES"].model_copy(update={"glyph_shapes": [GlyphShape(char="0", drawn_as="O", share=0.8)]})
+    shaped = [gen.spec(random.Random(i)).drawn_as for i in range(300)]
+    assert 0.7 < sum(d == {"0": "O"} for d in shaped) / len(shaped) < 0.9
+    spec = next(s for i in range(300) if "0" in (s := gen.spec(random.Random(i))).text and s.drawn_as)
+    draw = lambda drawn_as: render_plate(replace(spec, drawn_as=drawn_as), 4.0, np.random.default_rng(0), spec.font, frame=False)  # noqa: E731
+    oval, plain = draw({"0": "O"}), draw({})
+    assert np.array_equal(oval.char_boxes, plain.char_boxes)  # the 0 keeps its place and width
+    changed = np.argwhere(oval.text_mask != plain.text_mask)
+    zeros = oval.char_boxes[[i for i, ch in enumerate(spec.text) if ch == "0"]]
+    inside = [any(x0 <= x < x1 and y0 <= y < y1 for x0, y0, x1, y1 in zeros) for y, x in changed]
+    assert len(changed) > 0 and all(inside)  # only the zeros look different

@@ -201,6 +201,23 @@ class Band(Strict):
         return v
 
 
+class GlyphShape(Strict):
+    """A character the country's plate alphabet draws in another character's shape, at its own
+    width: for an alphabet whose 0 is an oval, the font's O squeezed to a 0's width (the label
+    stays 0)."""
+
+    char: str = Field(min_length=1, max_length=1)
+    drawn_as: str = Field(min_length=1, max_length=1)
+    share: float = Field(1.0, ge=0, le=1)  # of the country's plates: plate makers differ
+
+    @field_validator("char", "drawn_as")
+    @classmethod
+    def _in_alphabet(cls, v: str) -> str:
+        if v not in ALPHABET:
+            raise ValueError(f"{v!r} is not in the alphabet {ALPHABET}")
+        return v
+
+
 class Country(Strict):
     code: str = Field(pattern=r"^[A-Z]{2}$")
     name: str
@@ -213,6 +230,7 @@ class Country(Strict):
     fonts: list[str] = Field(default_factory=list)  # preferred font name fragments, best first
     char_height_ratio: float = Field(0.68, gt=0.3, lt=0.9)  # cap height / one-row plate height
     char_width_ratio: float = Field(0.62, gt=0.3, lt=1.0)  # glyph cell width / cap height
+    glyph_shapes: list[GlyphShape] = Field(default_factory=list)
     colors: list[ColorScheme] = Field(default_factory=lambda: [ColorScheme(name="standard", background="#f4f4f0", text="#111111")])
     formats: list[PlateFormat] = Field(min_length=1)
 

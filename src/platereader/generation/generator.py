@@ -116,7 +116,10 @@ class PlateGenerator:
         band_rate = fmt.band_weight if fmt.band_weight is not None else country.band.weight
         band = country.band.style != "none" and rng.random() < band_rate
         right_band = fmt.right_band if fmt.right_band is not None else country.right_band
-        return PlateSpec(country, fmt, layout, fmt.sample_groups(rng), colors, self._font(code, rng), band, right_band, rng.random() < 0.5)
+        spec = PlateSpec(country, fmt, layout, fmt.sample_groups(rng), colors, self._font(code, rng), band, right_band, rng.random() < 0.5)
+        # Drawn only for countries with glyph shapes, so the others' plates stay as they were.
+        spec.drawn_as = {g.char: g.drawn_as for g in country.glyph_shapes if rng.random() < g.share}
+        return spec
 
     def _plate(self, plate_index: int) -> tuple:
         """Draw plate number ``plate_index`` (cached: consecutive samples share it)."""

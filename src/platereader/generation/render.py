@@ -7,7 +7,7 @@ stickers, dealer text, screws, frames) are drawn into the image but not into the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -41,6 +41,7 @@ class PlateSpec:
     band: bool
     right_band: str
     rear: bool
+    drawn_as: dict[str, str] = field(default_factory=dict)  # the country's glyph shapes on this plate
 
     @property
     def text(self) -> str:
@@ -310,7 +311,7 @@ def render_plate(
             w *= squeeze
             if kind == "char":
                 jx, jy = rng.uniform(-0.02, 0.02) * w, rng.uniform(-0.01, 0.01) * cap
-                boxes.append(c.glyph(spec.font, value, x + jx, y_top + jy, w, cap))
+                boxes.append(c.glyph(spec.font, spec.drawn_as.get(value, value), x + jx, y_top + jy, w, cap))
             elif kind == "sep" and value == "-":
                 t = cap * 0.09
                 a, b = c.px(x + w * 0.2, y_top + cap / 2 - t / 2)
