@@ -1,6 +1,6 @@
 """Full-image benchmark: detection and end-to-end reads on the dev photos, and time per frame.
 
-    .venv/bin/python benchmarks/pipeline.py [--dev ../shared/data/dev] [--detect ../shared/data/detect] [--frames 100]
+    .venv/bin/python benchmarks/pipeline.py [--dev ../shared/data/dev] [--detect ../shared/data/detect] [--frames 100] [--turns=-20,20]
 
 Accuracy: detection recall / precision at IoU 0.5 and false plates per photo, before and after the
 reader's filtering; end to end, a plate counts only when found and read exactly. Speed: median
@@ -59,7 +59,9 @@ def main() -> None:
     parser.add_argument("--dev", type=Path, default=SHARED / "dev")
     parser.add_argument("--detect", type=Path, default=SHARED / "detect")
     parser.add_argument("--frames", type=int, default=100)
+    parser.add_argument("--turns", default="", help="also time the pipeline with Reader(turns=...), e.g. -20,20")
     args = parser.parse_args()
+    turns = tuple(float(v) for v in args.turns.split(",") if v.strip())
     reader = Reader(threads=2)
 
     columns = ["photos", "n", "detector recall", "precision", "false/photo (count)"]
@@ -89,6 +91,9 @@ def main() -> None:
         total = {t: median_ms(r.read, frames) for t, r in readers.items()}
         print(f"| detector only | {detect[2]:.1f} | {detect[1]:.1f} |")
         print(f"| whole pipeline: detect, rectify, read, filter | {total[2]:.1f} | {total[1]:.1f} |")
+        if turns:
+            searched = {t: median_ms(Reader(threads=t, turns=turns).read, frames) for t in (2, 1)}
+            print(f"| whole pipeline, also searching copies turned {args.turns} degrees | {searched[2]:.1f} | {searched[1]:.1f} |")
         print(f"\ndetector model size: {DEFAULT_DETECTOR.stat().st_size / 1e6:.2f} MB")
     else:
         print(f"(detect photos {args.detect} absent: no frame timing)")

@@ -1,6 +1,6 @@
 """Robustness benchmark: how reads hold up under what a detector hands over, on real boxed plates.
 
-    .venv/bin/python benchmarks/robustness.py [--dev ../shared/data/dev] [--model PATH]
+    .venv/bin/python benchmarks/robustness.py [--dev ../shared/data/dev] [--model PATH] [--turns=-20,20] [--photos-only]
 
 Takes the dev photos with a true plate box (roboflow_us_eu_test6 and fer_hr_test) and cuts each
 plate out the way a detector's box would be read (``--boxes``: the box plus a 10% margin), after
@@ -18,7 +18,8 @@ read confidently is also searched for its plate with the detector, ``detection/l
 
 Then the same photos whole, turned about their centre, through the full pipeline (``Reader.read``):
 a plate counts when a kept read lies on its turned box (IoU 0.3: the upright box around a turned
-plate is loose) and reads exactly; reads on no plate are counted as false.
+plate is loose) and reads exactly; reads on no plate are counted as false. ``--turns`` adds columns
+for ``Reader(turns=...)``, which also looks for plates in copies of each photo turned back.
 
 ``--uc3m-train`` checks the rule for which crops are searched instead, on a quarter of uc3m's train
 split (a split no table reports; visible characters, privacy masks on; each crop in a border of its
@@ -106,24 +107,28 @@ def european(item: LabelledCrop) -> bool:
     return item.subset == "fer_hr_test" or item.country in ("ES", "GB")
 
 
-def turned_photos(items: list[LabelledCrop], photos: dict, reader: Reader, eu: np.ndarray) -> None:
+def turned_photos(items: list[LabelledCrop], photos: dict, readers: dict[str, Reader], eu: np.ndarray) -> None:
+    """One column group per reader (e.g. without and with ``turns``): reads right, false plates."""
     by_photo: dict[Path, list[int]] = {}
     for k, item in enumerate(items):
         by_photo.setdefault(item.image, []).append(k)
-    print(f"| photo turned | European (n={eu.sum()}) | all (n={len(items)}) | false plates (in {len(by_photo)} photos) |")
-    print("|---|---|---|---|")
+    head = [f"{name}: European (n={eu.sum()}) | all (n={len(items)}) | false plates (in {len(by_photo)} photos)" for name in readers]
+    print("| photo turned | " + " | ".join(head) + " |")
+    print("|---|" + "---|---|---|" * len(readers))
     for degrees in (0, -10, 10, -20, 20, -30, 30):
-        right, false = np.zeros(len(items), bool), 0
-        for path, plates in by_photo.items():
-            image = photos[path]
-            turned_image, matrix = turned(image, degrees)
-            boxes = [upright_box_around(items[k].extra["bbox"], matrix) for k in plates]
-            reads = reader.read(turned_image)
-            pairs = match([r.box for r in reads], boxes, 0.3)
-            for a, b in pairs:
-                right[plates[b]] = reads[a].text == items[plates[b]].text
-            false += len(reads) - len(pairs)
-        print(f"| {degrees:+d} deg | {right[eu].mean():.1%} | {right.mean():.1%} | {false} |")
+        cells = []
+        for reader in readers.values():
+            right, false = np.zeros(len(items), bool), 0
+            for path, plates in by_photo.items():
+                turned_image, matrix = turned(photos[path], degrees)
+                boxes = [upright_box_around(items[k].extra["bbox"], matrix) for k in plates]
+                reads = reader.read(turned_image)
+                pairs = match([r.box for r in reads], boxes, 0.3)
+                for a, b in pairs:
+                    right[plates[b]] = reads[a].text == items[plates[b]].text
+                false += len(reads) - len(pairs)
+            cells.append(f"{right[eu].mean():.1%} | {right.mean():.1%} | {false}")
+        print(f"| {degrees:+d} deg | " + " | ".join(cells) + " |")
 
 
 def uc3m_train_check(dev: Path, model: Path) -> None:
@@ -154,6 +159,8 @@ def main() -> None:
     parser.add_argument("--dev", type=Path, default=SHARED / "dev")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--uc3m-train", action="store_true", help="check which crops to search, on uc3m's train split")
+    parser.add_argument("--turns", default="", help="whole photos also read with Reader(turns=...), e.g. -20,20")
+    parser.add_argument("--photos-only", action="store_true", help="only the whole turned photos")
     args = parser.parse_args()
     if not (args.dev / "manifest.jsonl").is_file():
         raise SystemExit(f"{args.dev}: no dev manifest (the real dev photos are not available here)")
@@ -164,14 +171,19 @@ def main() -> None:
     photos = {i.image: load_image(i.image) for i in items}
     eu = np.array([european(i) for i in items])
     readers = [Reader(args.model, threads=2, locate_in_crops=locate) for locate in (False, True)]
-    print(f"| condition | European (n={eu.sum()}): as given | located | all (n={len(items)}): as given | located |")
-    print("|---|---|---|---|---|")
-    for name, cut in CONDITIONS.items():
-        crops = [cut(photos[i.image], tuple(float(v) for v in i.extra["bbox"])) for i in items]
-        right = [np.array([r.text == i.text for r, i in zip(reader.read_crops(crops), items, strict=True)]) for reader in readers]
-        print(f"| {name} | {right[0][eu].mean():.1%} | {right[1][eu].mean():.1%} | {right[0].mean():.1%} | {right[1].mean():.1%} |")
-    print()
-    turned_photos(items, photos, readers[1], eu)
+    if not args.photos_only:
+        print(f"| condition | European (n={eu.sum()}): as given | located | all (n={len(items)}): as given | located |")
+        print("|---|---|---|---|---|")
+        for name, cut in CONDITIONS.items():
+            crops = [cut(photos[i.image], tuple(float(v) for v in i.extra["bbox"])) for i in items]
+            right = [np.array([r.text == i.text for r, i in zip(reader.read_crops(crops), items, strict=True)]) for reader in readers]
+            print(f"| {name} | {right[0][eu].mean():.1%} | {right[1][eu].mean():.1%} | {right[0].mean():.1%} | {right[1].mean():.1%} |")
+        print()
+    whole = {"Reader()": readers[1]}
+    if args.turns:
+        turns = tuple(float(v) for v in args.turns.split(","))
+        whole[f"turns {args.turns}"] = Reader(args.model, threads=2, turns=turns)
+    turned_photos(items, photos, whole, eu)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ plates per photo (the rate the previous recognizer had there: 0.083).
 
 ``--turn DEGREES`` turns every photo about its centre first (and its boxes with it: the upright box
 around each turned one, matched at IoU 0.3 because such a box is loose), to see how tilted plates
-in whole photos fare without touching the dev photos.
+in whole photos fare without touching the dev photos. ``--turns=-20,20`` also detects in copies of
+each photo turned by those degrees, as ``Reader(turns=...)`` does.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ import numpy as np
 from tqdm import tqdm
 
 from platereader import Reader
-from platereader.detection.geometry import match, turned, upright_box_around
-from platereader.pipeline import PlateFilter, read_detections
+from platereader.detection.geometry import iou_matrix, match, turned, upright_box_around
+from platereader.pipeline import PlateFilter, read_found_plates
 from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import PlateRead
 
@@ -34,12 +35,14 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 WITH_FORMAT = (0.0, 0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.425, 0.45, 0.475, 0.5, 0.55, 0.6)
 # Halved by the grammar: 0.49 asks the network for 0.98, 0.5 for certainty.
 WITHOUT_FORMAT = (0.4, 0.45, 0.475, 0.49, 0.5)
+TURNED = (0.475, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 
 
 def collect(
-    detect: Path, limit: int | None, model: Path | None = None, turn: float = 0.0, detector: Path | None = None
+    detect: Path, limit: int | None, model: Path | None = None, turn: float = 0.0, detector: Path | None = None, turns: tuple = ()
 ) -> list[list[tuple[PlateRead, bool]]]:
-    """Per photo (turned by ``turn`` degrees): every detection's read, and whether it lies on a true plate."""
+    """Per photo (turned by ``turn`` degrees): every detection's read, and whether it lies on a true
+    plate; with ``turns``, detections in copies turned by those degrees too (``Reader(turns=...)``)."""
     rows = [json.loads(line) for line in (detect / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     rows = rows[:: max(1, len(rows) // limit)][:limit] if limit else rows
     reader = Reader(model, detector=detector)
@@ -49,11 +52,14 @@ def collect(
         if turn:
             image, matrix = turned(image, turn)
             true_boxes = [upright_box_around(box, matrix) for box in true_boxes]
-        detections = reader.detector.detect(image)
-        boxes = np.array([d.box for d in detections], np.float32).reshape(-1, 4)
+        reads = read_found_plates(image, reader.detector, reader.recognizer, turns)
+        boxes = np.array([r.box for r in reads], np.float32).reshape(-1, 4)
         truth = np.array(true_boxes, np.float32).reshape(-1, 4)
-        matched = {i for i, _ in match(boxes, truth, 0.3 if turn else 0.5)}
-        reads = read_detections(image, detections, reader.recognizer, reader.detector)
+        iou = 0.3 if turn else 0.5
+        if turns:  # a plate may be found upright and turned: each find lies on it (select keeps one)
+            matched = set(np.flatnonzero(iou_matrix(boxes, truth).max(1, initial=0.0) >= iou).tolist())
+        else:
+            matched = {i for i, _ in match(boxes, truth, iou)}
         found.append([(read, i in matched) for i, read in enumerate(reads)])
     return found
 
@@ -71,9 +77,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="use this many photos, spread over the set")
     parser.add_argument("--detector", type=Path, default=None, help="detector ONNX (default: the shipped one)")
     parser.add_argument("--turn", type=float, default=0.0, help="turn every photo by this many degrees first")
+    parser.add_argument("--turns", default="", help="detect in copies turned by these degrees too (e.g. -20,20)")
     parser.add_argument("--max-false", type=float, default=0.083, help="false plates per photo allowed when choosing")
     args = parser.parse_args()
-    found = collect(args.detect, args.limit, args.model, args.turn, args.detector)
+    turns = tuple(float(v) for v in args.turns.split(",") if v.strip())
+    found = collect(args.detect, args.limit, args.model, args.turn, args.detector, turns)
     photos, detections = len(found), sum(len(reads) for reads in found)
     plates = sum(on_plate for reads in found for _, on_plate in reads)
     print(f"{photos} photos, {detections} detections, {plates} on true plates")
@@ -85,13 +93,30 @@ def main() -> None:
             plate_filter = PlateFilter(min_confidence_with_format=with_format, min_confidence_without_format=without_format)
             kept = [on_plate for reads in found for on_plate in _kept_on_plate(plate_filter, reads)]
             false_rate, true_kept = kept.count(False) / photos, kept.count(True) / max(plates, 1)
-            print(f"| {with_format} | {without_format} | {false_rate:.3f} | {true_kept:.1%} |")
+            print(f"| {with_format} | {without_format} | {false_rate:.3f} | {true_kept:.1%} ({kept.count(True)}) |")
             if false_rate <= args.max_false:
                 allowed.append((true_kept, -false_rate, with_format, without_format))
     if allowed:
         true_kept, neg_false_rate, with_format, without_format = max(allowed)  # most kept, then fewest false
         rates = f"{-neg_false_rate:.3f} false per photo, {true_kept:.1%} kept"
         print(f"chosen: {with_format} with a format, {without_format} without ({rates})")
+    if turns:
+        turned_thresholds(found, photos, plates, args.max_false)
+
+
+def turned_thresholds(found: list[list[tuple[PlateRead, bool]]], photos: int, plates: int, max_false: float) -> None:
+    """At the shipped thresholds, the confidence a read in a turned copy needs: the lowest that
+    keeps no more than ``max_false`` false plates per photo."""
+    print("\n| min confidence, read in a turned copy | false plates kept per photo | true plates kept |")
+    print("|---|---|---|")
+    chosen = None
+    for threshold in TURNED:
+        kept = [on for reads in found for on in _kept_on_plate(PlateFilter(min_confidence_turned=threshold), reads)]
+        false_rate = kept.count(False) / photos
+        print(f"| {threshold} | {false_rate:.3f} | {kept.count(True) / max(plates, 1):.1%} ({kept.count(True)}) |")
+        if chosen is None and false_rate <= max_false:
+            chosen = threshold
+    print(f"chosen for reads in turned copies: {chosen}")
 
 
 if __name__ == "__main__":

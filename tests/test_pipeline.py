@@ -14,9 +14,16 @@ from click.testing import CliRunner
 
 from platereader import Reader
 from platereader.cli import main
-from platereader.detection import Detector
-from platereader.detection.geometry import iou_matrix
-from platereader.pipeline import MIN_CONFIDENCE_WITH_FORMAT, MIN_CONFIDENCE_WITHOUT_FORMAT, PlateFilter, read_detections
+from platereader.detection import Detection, Detector
+from platereader.detection.geometry import box_corners, iou_matrix, turned
+from platereader.pipeline import (
+    MIN_CONFIDENCE_TURNED,
+    MIN_CONFIDENCE_WITH_FORMAT,
+    MIN_CONFIDENCE_WITHOUT_FORMAT,
+    PlateFilter,
+    read_detections,
+    read_found_plates,
+)
 from platereader.runtime.recognizer import PlateRead
 
 REPO = Path(__file__).resolve().parent.parent
@@ -101,6 +108,59 @@ def test_the_filter_drops_a_piece_of_a_plate_read_beside_it():
     assert PlateFilter().select([plate, fitting_piece, again]) == [plate]
     two_plates = [read("AB123CD", True), read("3561HFR", True)]
     assert PlateFilter().select(two_plates) == two_plates
+
+
+def test_a_plate_found_in_a_turned_copy_needs_more_confidence_and_gives_way_to_a_confident_upright_read():
+    def read(text: str, confidence: float, box: tuple, turned: bool = False) -> PlateRead:
+        extra = {"found_turned": True} if turned else {}
+        return PlateRead(text, confidence, [confidence] * len(text), fits_format=True, extra=extra, box=box)
+
+    keep = PlateFilter().keep
+    assert keep(read("AB123CD", 0.6, (0, 0, 50, 12))) and not keep(read("AB123CD", 0.6, (0, 0, 50, 12), turned=True))
+    assert keep(read("AB123CD", MIN_CONFIDENCE_TURNED, (0, 0, 50, 12), turned=True))
+    upright, copy = read("AB123CD", 0.7, (100, 100, 60, 14)), read("AB123CB", 0.99, (98, 96, 66, 22), turned=True)
+    assert PlateFilter().select([upright, copy]) == [upright]  # confident where found upright: its tighter box wins
+    unsure = read("AB123CO", 0.49, (100, 100, 60, 14))
+    assert PlateFilter(min_confidence_with_format=0.4).select([unsure, copy]) == [copy]  # the confident read wins
+    elsewhere = read("XY987Z", 0.99, (400, 300, 60, 14), turned=True)
+    assert PlateFilter().select([upright, copy, elsewhere]) == [upright, elsewhere]  # another plate stays
+
+
+class _FindsOnlyInCopies:
+    """A detector that sees a plate only in turned copies (they are the second and later calls)."""
+
+    def __init__(self, box: tuple[float, float, float, float]):
+        self.box, self.calls = box, 0
+
+    def detect(self, image: np.ndarray, threshold: float | None = None) -> list[Detection]:
+        self.calls += 1
+        return [] if self.calls == 1 else [Detection(self.box, box_corners(np.array(self.box)), 0.9)]
+
+
+def test_plates_found_in_turned_copies_come_back_in_the_photos_pixels(reader):
+    image = _rgb(SCENES / "street_6.jpg")
+    box = (600.0, 300.0, 120.0, 30.0)
+    reads = read_found_plates(image, _FindsOnlyInCopies(box), reader.recognizer, turns=(20,))
+    [found] = reads
+    _, matrix = turned(image, 20)
+    back = cv2.invertAffineTransform(matrix)
+    expected = cv2.transform(box_corners(np.array(box))[None], back)[0]
+    assert np.allclose(found.corners, expected, atol=0.1)  # the copy's corners turned back onto the photo
+    assert found.extra["found_turned"]
+    x, y, w, h = found.box
+    assert np.allclose([x, y, x + w, y + h], [*expected.min(0), *expected.max(0)], atol=0.1)
+    assert read_found_plates(image, _FindsOnlyInCopies(box), reader.recognizer) == []  # no turns: one look only
+
+
+def test_cli_turns_must_be_degrees_and_apply_to_whole_photos():
+    scene = str(SCENES / "street_6.jpg")
+    result = CliRunner().invoke(main, ["read", "--turns", "-20,20", "--json", scene])
+    assert result.exit_code == 0 and {p["text"] for p in json.loads(result.output)["plates"]} >= {"BX414A", "VK335R"}
+    bad = CliRunner().invoke(main, ["read", "--turns", "twenty", scene])
+    assert bad.exit_code == 2 and "comma-separated list of degrees" in bad.output
+    assert CliRunner().invoke(main, ["read", "--turns", "120", scene]).exit_code == 2
+    crop = CliRunner().invoke(main, ["read", "--crop", "--turns", "20", scene])
+    assert crop.exit_code != 0 and "--turns looks for plates in whole photos" in crop.output
 
 
 def _texts_read(reader: Reader, image: np.ndarray, detector: Detector | None) -> set[str]:

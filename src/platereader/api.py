@@ -21,6 +21,8 @@ class Reader:
     sets): reads may then hold ``?`` for a hidden character. Off by default, as cameras see no masks.
     Crops and boxes not read confidently as given are searched for their plate with the detector
     (loose, shifted or tilted boxes); ``locate_in_crops=False`` reads them only as given (faster).
+    ``turns`` (degrees, e.g. ``(-20, 20)``) also looks for plates in copies of a full image turned
+    by each, for cameras or plates mounted at a roll (one more detector pass per turn).
     """
 
     def __init__(
@@ -34,12 +36,14 @@ class Reader:
         countries: Sequence[str] | None = None,
         privacy_masks: bool = False,
         locate_in_crops: bool = True,
+        turns: Sequence[float] = (),
     ):
         self.recognizer = Recognizer(model, int8=int8, threads=threads, grammar=grammar, countries=countries, privacy_masks=privacy_masks)
         self.plate_filter = PlateFilter(uses_formats=grammar)
         self._detector_path, self._threads, self._threshold = detector, threads, detection_threshold
         self._detector: Detector | None = None
         self.locate_in_crops = locate_in_crops
+        self.turns = tuple(turns)
 
     @property
     def detector(self) -> Detector:
@@ -56,7 +60,7 @@ class Reader:
         rgb = load_image(image)
         if boxes is not None:
             return read_at_boxes(rgb, boxes, self.recognizer, self._locator())
-        return read_full_image(rgb, self.detector, self.recognizer, self.plate_filter)
+        return read_full_image(rgb, self.detector, self.recognizer, self.plate_filter, self.turns)
 
     def read_crop(self, image) -> PlateRead:
         """One plate crop (a box cut out with a little margin); empty text when it holds no readable plate."""

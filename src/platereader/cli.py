@@ -116,6 +116,25 @@ _no_locate_option = click.option(
 )
 
 
+def _parse_turns(ctx, param, value: str) -> tuple[float, ...]:
+    try:
+        turns = tuple(float(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a comma-separated list of degrees (e.g. -20,20)") from None
+    if any(abs(t) > 90 for t in turns):
+        raise click.BadParameter(f"{value!r}: turns lie within -90 to 90 degrees")
+    return turns
+
+
+_turns_option = click.option(
+    "--turns",
+    default="",
+    callback=_parse_turns,
+    help="Also look for plates in copies of each photo turned by these degrees (e.g. -20,20), for cameras "
+    "or plates mounted at a roll the detector misses upright; one more detector pass per turn.",
+)
+
+
 def _share_option(flag: str, default: float, text: str):
     """A training share in [0, 1] (of plates, crops or masks)."""
     return click.option(flag, type=click.FloatRange(0, 1), default=default, show_default=True, help=text)
@@ -130,6 +149,7 @@ def _reader(
     countries: str = "",
     privacy_masks: bool = False,
     locate: bool = True,
+    turns: tuple[float, ...] = (),
 ):
     from platereader.api import Reader
 
@@ -146,6 +166,7 @@ def _reader(
             countries=codes,
             privacy_masks=privacy_masks,
             locate_in_crops=locate,
+            turns=turns,
         )
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
@@ -179,6 +200,7 @@ def _load_detector(reader) -> None:
 @_countries_option
 @_privacy_masks_option
 @_no_locate_option
+@_turns_option
 def read(
     inputs: tuple[str, ...],
     crop: bool,
@@ -193,6 +215,7 @@ def read(
     countries: str,
     privacy_masks: bool,
     no_locate: bool,
+    turns: tuple[float, ...],
 ) -> None:
     """Find and read the plates in IMAGES_OR_FOLDERS (photos, frames; or crops with --crop).
 
@@ -211,7 +234,9 @@ def read(
         box_source = load_box_source(boxes_path) if boxes_path else None
     except BoxFileError as exc:
         _fail(str(exc))
-    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate)
+    if turns and (crop or boxes_path):
+        _fail("--turns looks for plates in whole photos; with --crop or --boxes nothing is looked for")
+    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns)
     if reader.locate_in_crops or (not crop and not boxes_path):
         _load_detector(reader)
     paths = expand_inputs(list(inputs))
@@ -278,6 +303,7 @@ def _print_table(rows: list[dict]) -> None:
 @_countries_option
 @_privacy_masks_option
 @_no_locate_option
+@_turns_option
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write an HTML page of the misses with thumbnails.")
 def evaluate(
     manifest: Path,
@@ -291,6 +317,7 @@ def evaluate(
     countries: str,
     privacy_masks: bool,
     no_locate: bool,
+    turns: tuple[float, ...],
     report: Path | None,
 ) -> None:
     """Score reads against MANIFEST.jsonl (image, text or text_masked; bbox [x, y, w, h] for --full).
@@ -302,6 +329,8 @@ def evaluate(
 
     if crop and full:
         _fail("choose one of --crop and --full")
+    if crop and turns:
+        _fail("--turns looks for plates in whole photos (--full); crops are read as plates")
     try:
         items = load_manifest(manifest)
     except (ValueError, FileNotFoundError) as exc:
@@ -309,7 +338,7 @@ def evaluate(
     if not privacy_masks and any(item.masked for item in items):
         click.echo(f"{manifest} has masked plates (text_masked): reading with --privacy-masks", err=True)
         privacy_masks = True
-    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate)
+    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns)
     if crop:
         if reader.locate_in_crops:
             _load_detector(reader)
