@@ -127,14 +127,16 @@ def test_a_plate_found_in_a_turned_copy_needs_more_confidence_and_gives_way_to_a
 
 
 class _FindsOnlyInCopies:
-    """A detector that sees a plate only in turned copies (they are the second and later calls)."""
+    """A detector that sees a plate only in turned copies (the second and later calls), at ``box``
+    in a full-size 1280 px wide copy, scaled to the copy it is given."""
 
     def __init__(self, box: tuple[float, float, float, float]):
-        self.box, self.calls = box, 0
+        self.box, self.calls, self.config = box, 0, {"input_size": 640}
 
     def detect(self, image: np.ndarray, threshold: float | None = None) -> list[Detection]:
         self.calls += 1
-        return [] if self.calls == 1 else [Detection(self.box, box_corners(np.array(self.box)), 0.9)]
+        box = np.array(self.box) * image.shape[1] / 1280
+        return [] if self.calls == 1 else [Detection(tuple(box), box_corners(box), 0.9)]
 
 
 def test_plates_found_in_turned_copies_come_back_in_the_photos_pixels(reader):
@@ -145,10 +147,10 @@ def test_plates_found_in_turned_copies_come_back_in_the_photos_pixels(reader):
     _, matrix = turned(image, 20)
     back = cv2.invertAffineTransform(matrix)
     expected = cv2.transform(box_corners(np.array(box))[None], back)[0]
-    assert np.allclose(found.corners, expected, atol=0.1)  # the copy's corners turned back onto the photo
+    assert np.allclose(found.corners, expected, atol=0.5)  # the copy's corners turned back onto the photo
     assert found.extra["found_turned"]
     x, y, w, h = found.box
-    assert np.allclose([x, y, x + w, y + h], [*expected.min(0), *expected.max(0)], atol=0.1)
+    assert np.allclose([x, y, x + w, y + h], [*expected.min(0), *expected.max(0)], atol=0.5)
     assert read_found_plates(image, _FindsOnlyInCopies(box), reader.recognizer) == []  # no turns: one look only
 
 

@@ -173,10 +173,13 @@ def read_found_plates(image: np.ndarray, detector: Detector, recognizer: Recogni
         return reads
     h, w = image.shape[:2]
     settled = [r.box for r in reads if _confident(r)]  # plates already read confidently
+    # Turn a copy at the size the detector looks at (it would shrink a big one anyway): cheaper.
+    scale = min(1.0, detector.config["input_size"] / max(h, w))
+    small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA) if scale < 1 else image
     found: list[Detection] = []
     for degrees in turns:
-        copy, matrix = turned(image, degrees)
-        back = cv2.invertAffineTransform(matrix)
+        copy, matrix = turned(small, degrees)
+        back = cv2.invertAffineTransform(matrix) / scale  # copy pixels -> small pixels -> image pixels
         found += [moved for det in detector.detect(copy) if (moved := _moved_back(det, back, w, h))]
     found = [d for d in found if not settled or iou_matrix([d.box], settled).max() < SAME_PLATE_IOU]
     # Their corners, found in a turned copy, straighten them: no search for the plate again.
