@@ -20,6 +20,7 @@ import numpy as np
 from platereader import Reader
 from platereader.detection.detector import DEFAULT_DETECTOR
 from platereader.evaluation import LabelledCrop, evaluate_full_images, load_manifest
+from platereader.pipeline import parse_turns
 from platereader.runtime.images import load_image
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -61,7 +62,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--turns", default="", help="also time the pipeline with Reader(turns=...), e.g. -20,20")
     args = parser.parse_args()
-    turns = tuple(float(v) for v in args.turns.split(",") if v.strip())
+    turns = parse_turns(args.turns)
     reader = Reader(threads=2)
 
     columns = ["photos", "n", "detector recall", "precision", "false/photo (count)"]

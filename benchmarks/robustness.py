@@ -40,7 +40,7 @@ from platereader.detection import Detector
 from platereader.detection.geometry import match, turned, upright_box_around
 from platereader.detection.rectify import crop_box
 from platereader.evaluation import LabelledCrop, load_manifest, score
-from platereader.pipeline import CONFIDENT_CROP_READ, read_crops
+from platereader.pipeline import CONFIDENT_CROP_READ, parse_turns, read_crops
 from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import DEFAULT_MODEL, Recognizer
 
@@ -181,7 +181,7 @@ def main() -> None:
         print()
     whole = {"Reader()": readers[1]}
     if args.turns:
-        turns = tuple(float(v) for v in args.turns.split(","))
+        turns = parse_turns(args.turns)
         whole[f"turns {args.turns}"] = Reader(args.model, threads=2, turns=turns)
     turned_photos(items, photos, whole, eu)
 

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from platereader import Reader
 from platereader.detection.geometry import iou_matrix, match, turned, upright_box_around
-from platereader.pipeline import PlateFilter, read_found_plates
+from platereader.pipeline import PlateFilter, parse_turns, read_found_plates
 from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import PlateRead
 
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--turns", default="", help="detect in copies turned by these degrees too (e.g. -20,20)")
     parser.add_argument("--max-false", type=float, default=0.083, help="false plates per photo allowed when choosing")
     args = parser.parse_args()
-    turns = tuple(float(v) for v in args.turns.split(",") if v.strip())
+    turns = parse_turns(args.turns)
     found = collect(args.detect, args.limit, args.model, args.turn, args.detector, turns)
     photos, detections = len(found), sum(len(reads) for reads in found)
     plates = sum(on_plate for reads in found for _, on_plate in reads)

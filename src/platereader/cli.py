@@ -117,13 +117,12 @@ _no_locate_option = click.option(
 
 
 def _parse_turns(ctx, param, value: str) -> tuple[float, ...]:
+    from platereader.pipeline import parse_turns
+
     try:
-        turns = tuple(float(v) for v in value.split(",") if v.strip())
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a comma-separated list of degrees (e.g. -20,20)") from None
-    if any(abs(t) > 90 for t in turns):
-        raise click.BadParameter(f"{value!r}: turns lie within -90 to 90 degrees")
-    return turns
+        return parse_turns(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 _turns_option = click.option(

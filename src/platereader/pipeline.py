@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from platereader.detection import Detection, Detector
-from platereader.detection.geometry import iou_matrix, turned, upright_box_around
+from platereader.detection.geometry import clip_box, iou_matrix, letterbox, turned, upright_box_around
 from platereader.detection.locate import CONTEXT, MIN_TURN_DEGREES, edge_tilt_degrees, located_plate, tilt_degrees
 from platereader.detection.rectify import crop_box, plate_crops
 from platereader.runtime.recognizer import PlateRead, Recognizer
@@ -154,6 +154,17 @@ def _located_if_better(
     return again
 
 
+def parse_turns(text: str) -> tuple[float, ...]:
+    """``"-20,20"`` -> (-20.0, 20.0); a ValueError naming the text for anything else."""
+    try:
+        turns = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a comma-separated list of degrees (e.g. -20,20)") from None
+    if any(abs(t) > 90 for t in turns):
+        raise ValueError(f"{text!r}: turns lie within -90 to 90 degrees")
+    return turns
+
+
 def read_full_image(
     image: np.ndarray, detector: Detector, recognizer: Recognizer, plate_filter: PlateFilter, turns: Sequence[float] = ()
 ) -> list[PlateRead]:
@@ -174,12 +185,12 @@ def read_found_plates(image: np.ndarray, detector: Detector, recognizer: Recogni
     h, w = image.shape[:2]
     settled = [r.box for r in reads if _confident(r)]  # plates already read confidently
     # Turn a copy at the size the detector looks at (it would shrink a big one anyway): cheaper.
-    scale = min(1.0, detector.config["input_size"] / max(h, w))
-    small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA) if scale < 1 else image
+    padded, fit = letterbox(image, detector.config["input_size"], max_upscale=1.0)
+    small = padded[: fit.height, : fit.width]
     found: list[Detection] = []
     for degrees in turns:
         copy, matrix = turned(small, degrees)
-        back = cv2.invertAffineTransform(matrix) / scale  # copy pixels -> small pixels -> image pixels
+        back = cv2.invertAffineTransform(matrix) / fit.scale  # copy pixels -> small pixels -> image pixels
         found += [moved for det in detector.detect(copy) if (moved := _moved_back(det, back, w, h))]
     found = [d for d in found if not settled or iou_matrix([d.box], settled).max() < SAME_PLATE_IOU]
     # Their corners, found in a turned copy, straighten them: no search for the plate again.
@@ -195,9 +206,8 @@ def _moved_back(det: Detection, back: np.ndarray, width: int, height: int) -> De
     x, y, bw, bh = upright_box_around(det.box, back)
     if not (0 <= x + bw / 2 < width and 0 <= y + bh / 2 < height):
         return None
-    x0, y0 = max(0.0, x), max(0.0, y)
     corners = cv2.transform(np.asarray(det.corners, np.float32)[None], back)[0]
-    return Detection((x0, y0, min(float(width), x + bw) - x0, min(float(height), y + bh) - y0), corners, det.confidence)
+    return Detection(clip_box(x, y, bw, bh, width, height), corners, det.confidence)
 
 
 def read_crops(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from platereader.detection.geometry import decode, drop_contained, letterbox, nms, to_input
+from platereader.detection.geometry import clip_box, decode, drop_contained, letterbox, nms, to_input
 from platereader.runtime.session import open_session
 
 DEFAULT_DETECTOR = Path(__file__).resolve().parent.parent / "weights" / "detector.onnx"
@@ -51,9 +51,7 @@ class Detector:
         h, w = image.shape[:2]
         detections = []
         for i in drop_contained(boxes, nms(boxes, scores)):
-            x, y, bw, bh = boxes[i]
-            x0, y0 = max(0.0, x), max(0.0, y)
-            box = (x0, y0, min(float(w), x + bw) - x0, min(float(h), y + bh) - y0)
+            box = clip_box(*boxes[i], w, h)
             if box[2] >= 2 and box[3] >= 2:
                 detections.append(Detection(box, corners[i], float(scores[i])))
         return detections

@@ -44,6 +44,12 @@ def to_input(images: np.ndarray) -> np.ndarray:
     return (images.astype(np.float32).transpose(0, 3, 1, 2) * (2 / 255)) - 1
 
 
+def clip_box(x: float, y: float, w: float, h: float, width: int, height: int) -> tuple[float, float, float, float]:
+    """The part of the (x, y, w, h) box inside a ``width`` x ``height`` image."""
+    x0, y0 = max(0.0, x), max(0.0, y)
+    return (x0, y0, min(float(width), x + w) - x0, min(float(height), y + h) - y0)
+
+
 def box_corners(box: np.ndarray) -> np.ndarray:
     """(x, y, w, h) -> 4 x 2 corners TL, TR, BR, BL."""
     x, y, w, h = box
