@@ -18,8 +18,7 @@ from platereader.detection import Detection, Detector
 from platereader.detection.geometry import box_corners, iou_matrix, turned
 from platereader.pipeline import (
     MIN_CONFIDENCE_TURNED,
-    MIN_CONFIDENCE_WITH_FORMAT,
-    MIN_CONFIDENCE_WITHOUT_FORMAT,
+    MIN_PLATE_SCORE,
     PlateFilter,
     read_detections,
     read_found_plates,
@@ -87,14 +86,30 @@ def test_the_filter_drops_empty_and_implausible_reads():
 
     strict = PlateFilter()
     assert strict.keep(read("AB123CD", 0.6, True))  # fits a format, read with some confidence
-    assert not strict.keep(read("AB123CD", 0.1, True))  # fits by chance: a logo or noise read as a registration
+    assert not strict.keep(read("AB123CD", 0.01, True))  # fits by chance: a logo or noise read as a registration
     assert not strict.keep(read("", 0.9, None))  # the recognizer saw no readable plate
-    assert not strict.keep(read("STOP", 0.3, False))  # fits no format and is not sure
+    assert not strict.keep(read("STOP", 0.02, False))  # fits no format and is not sure
     assert strict.keep(read("VANITY1", 0.499, False))  # fits no format, but the network was sure (halved by the grammar)
-    # Each threshold holds for its own kind of read (the calibration may set them equal).
-    for fits, threshold in ((True, MIN_CONFIDENCE_WITH_FORMAT), (False, MIN_CONFIDENCE_WITHOUT_FORMAT)):
-        assert strict.keep(read("AB123CD", threshold, fits)) and not strict.keep(read("AB123CD", threshold - 0.01, fits))
+    # A crop or a caller's box (no detection confidence) is judged on its read alone.
+    assert strict.keep(read("AB123CD", MIN_PLATE_SCORE, True)) and not strict.keep(read("AB123CD", MIN_PLATE_SCORE - 0.01, True))
     assert PlateFilter(uses_formats=False).keep(read("STOP", 0.3, None))  # grammar off: only empty reads go
+
+
+def test_the_filter_weighs_a_read_by_how_sure_the_detector_was():
+    def found(confidence: float, detection_confidence: float) -> PlateRead:
+        return PlateRead("AB123CD", confidence, [confidence] * 7, fits_format=True, detection_confidence=detection_confidence)
+
+    weighed = PlateFilter(min_plate_score=0.1, detection_weight=2.0)
+    assert weighed.plate_score(found(0.4, 0.5)) == pytest.approx(0.1)
+    assert weighed.keep(found(0.2, 0.9))  # an unsure read of a plate the detector is sure of
+    assert not weighed.keep(found(0.2, 0.5))  # the same read where the detector was unsure: a sign or sticker
+    assert not weighed.keep(PlateRead("", 0.0, [], detection_confidence=1.0))  # still no empty reads
+    # A tilted plate found again upright: the detector's surer look at the upright plate counts.
+    tilted = found(0.2, 0.5)
+    tilted.extra["located_confidence"] = 0.9
+    assert weighed.keep(tilted)
+    alone = PlateFilter(min_plate_score=0.3, detection_weight=0.0)
+    assert alone.keep(found(0.3, 0.31)) and not alone.keep(found(0.29, 1.0))  # weight 0: the read alone
 
 
 def test_the_filter_drops_a_piece_of_a_plate_read_beside_it():
@@ -121,7 +136,7 @@ def test_a_plate_found_in_a_turned_copy_needs_more_confidence_and_gives_way_to_a
     upright, copy = read("AB123CD", 0.7, (100, 100, 60, 14)), read("AB123CB", 0.99, (98, 96, 66, 22), turned=True)
     assert PlateFilter().select([upright, copy]) == [upright]  # confident where found upright: its tighter box wins
     unsure = read("AB123CO", 0.49, (100, 100, 60, 14))
-    assert PlateFilter(min_confidence_with_format=0.4).select([unsure, copy]) == [copy]  # the confident read wins
+    assert PlateFilter(min_plate_score=0.4).select([unsure, copy]) == [copy]  # the confident read wins
     elsewhere = read("XY987Z", 0.99, (400, 300, 60, 14), turned=True)
     assert PlateFilter().select([upright, copy, elsewhere]) == [upright, elsewhere]  # another plate stays
 

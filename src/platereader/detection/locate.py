@@ -27,8 +27,9 @@ def with_context(crop: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(crop, dy, dy, dx, dx, cv2.BORDER_REPLICATE)
 
 
-def plate_quad(image: np.ndarray, detector: Detector) -> np.ndarray | None:
-    """Corners (TL, TR, BR, BL) of the most confident plate in ``image``, or None."""
+def plate_quad(image: np.ndarray, detector: Detector) -> tuple[np.ndarray, float] | None:
+    """Corners (TL, TR, BR, BL) of the most confident plate in ``image`` and the detector's
+    confidence in it, or None."""
     scale = min(1.0, DETECT_WIDTH / image.shape[1])
     small = image
     if scale < 1:
@@ -37,7 +38,7 @@ def plate_quad(image: np.ndarray, detector: Detector) -> np.ndarray | None:
     found = detector.detect(small, threshold=MIN_SCORE)
     if not found or not plausible_quad(found[0].corners, found[0].box):
         return None
-    return np.asarray(found[0].corners, np.float32) / scale
+    return np.asarray(found[0].corners, np.float32) / scale, float(found[0].confidence)
 
 
 def edge_tilt_degrees(image: np.ndarray) -> float:
@@ -62,21 +63,23 @@ def tilt_degrees(quad: np.ndarray) -> float:
     return math.degrees(math.atan2(dy, dx))
 
 
-def located_plate(crop: np.ndarray, detector: Detector) -> np.ndarray | None:
-    """The plate in ``crop`` cut out upright by its corners, or None when none is found. A crop whose
-    edges are tilted is levelled first, so the detector sees the plate as it learnt plates; then a
-    plate whose corners still slope is turned by them and found again."""
+def located_plate(crop: np.ndarray, detector: Detector) -> tuple[np.ndarray, float] | None:
+    """The plate in ``crop`` cut out upright by its corners, with the detector's confidence in the
+    plate it cut out, or None when none is found. A crop whose edges are tilted is levelled first,
+    so the detector sees the plate as it learnt plates; then a plate whose corners still slope is
+    turned by them and found again."""
     image = with_context(crop)
     edge_tilt = edge_tilt_degrees(crop)  # the crop alone: its repeated border would pull the tilt to level
     if abs(edge_tilt) > MIN_TURN_DEGREES:
         image, _ = turned(image, edge_tilt)
-    quad = plate_quad(image, detector)
-    if quad is None:
+    found = plate_quad(image, detector)
+    if found is None:
         return None
+    quad, confidence = found
     angle = tilt_degrees(quad)
     if abs(angle) > MIN_TURN_DEGREES:
         upright, _ = turned(image, angle, quad.mean(0))
-        upright_quad = plate_quad(upright, detector)
-        if upright_quad is not None:
-            return rectify(upright, upright_quad)
-    return rectify(image, quad)
+        again = plate_quad(upright, detector)
+        if again is not None:
+            return rectify(upright, again[0]), again[1]
+    return rectify(image, quad), confidence
