@@ -41,10 +41,16 @@ def prepare_crop(image: np.ndarray, width: int, height: int, two_rows: bool = Fa
 
 def crop_views(image: np.ndarray, width: int, height: int) -> list[np.ndarray]:
     """Grey model-size views of a crop: as one row, and unfolded when it may hold two rows."""
-    views = [to_grey(prepare_crop(image, width, height))]
+    return _views_and_one_row(image, width, height)[0]
+
+
+def _views_and_one_row(image: np.ndarray, width: int, height: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """``crop_views`` and the one-row view before it is made grey."""
+    one_row = prepare_crop(image, width, height)
+    views = [to_grey(one_row)]
     if may_be_two_rows(image):
         views.append(to_grey(prepare_crop(image, width, height, two_rows=True)))
-    return views
+    return views, one_row
 
 
 def resize_crop(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -62,12 +68,18 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
-def crops_to_tensor(crops: list[np.ndarray], width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+def crops_to_tensor(
+    crops: list[np.ndarray], width: int, height: int, one_row_colour: list[np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """RGB uint8 crops of any size -> float32 V x 1 x H x W in [-1, 1] holding every crop's views
-    (see crop_views), and the index of the crop each view belongs to."""
+    (see crop_views), and the index of the crop each view belongs to. ``one_row_colour``, if given,
+    receives each crop's one-row view in colour (the run time looks for an EU band in it)."""
     views, owner = [], []
     for i, crop in enumerate(crops):
-        for view in crop_views(crop, width, height):
+        grey_views, one_row = _views_and_one_row(crop, width, height)
+        if one_row_colour is not None:
+            one_row_colour.append(one_row)
+        for view in grey_views:
             views.append(view)
             owner.append(i)
     batch = np.stack(views)[:, None] if views else np.empty((0, 1, height, width), np.uint8)

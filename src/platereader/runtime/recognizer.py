@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from platereader.alphabet import MASK
+from platereader.runtime.band import band_end_frame, blank_before
 from platereader.runtime.decode import Decoded, best_layout, decode_batch, layout_score, without_class
 from platereader.runtime.grammar import Grammar
 from platereader.runtime.preprocess import crops_to_tensor
@@ -63,6 +64,7 @@ class Recognizer:
     do (uc3m); only then can a read hold the mask character ``?``. Camera images never do, and
     there the network's ``?`` is a dark block that is not a character (an EU band, a frame), so
     by default that output is ruled out and its frames go to the next best reading.
+    ``band_guard``: frames on an EU band at a crop's left are read as nothing (``runtime/band.py``).
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class Recognizer:
         grammar: Grammar | bool | None = True,
         countries: Sequence[str] | None = None,
         privacy_masks: bool = False,
+        band_guard: bool = True,
     ):
         path = Path(model_path) if model_path else (DEFAULT_MODEL_INT8 if int8 else DEFAULT_MODEL)
         self.session, meta = open_session(path, "recognizer", "platereader_config", threads)
@@ -85,23 +88,29 @@ class Recognizer:
         self.grammar = Grammar.for_alphabet(self.alphabet, key) if grammar is True else (grammar or None)
         self.path = path
         self.privacy_masks = privacy_masks
+        self.band_guard = band_guard  # frames on an EU band are read as blank (runtime/band.py)
 
-    def probabilities(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Network output for every view of the crops (see crop_views), and each view's crop index."""
-        x, owner = crops_to_tensor(crops, self.width, self.height)
+    def probabilities(self, crops: list[np.ndarray], one_row_colour: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Network output for every view of the crops (see crop_views), and each view's crop index;
+        ``one_row_colour`` receives each crop's one-row view in colour if given."""
+        x, owner = crops_to_tensor(crops, self.width, self.height, one_row_colour)
         return self.session.run(None, {"image": x})[0], owner
 
     def read_crops(self, crops: list[np.ndarray], batch_size: int = 64) -> list[PlateRead]:
         reads: list[PlateRead] = []
         for i in range(0, len(crops), batch_size):
             batch = crops[i : i + batch_size]
-            probs, owner = self.probabilities(batch)
+            one_row: list[np.ndarray] = []
+            probs, owner = self.probabilities(batch, one_row)
             if not self.privacy_masks and MASK in self.alphabet:
                 probs = without_class(probs, 1 + self.alphabet.index(MASK))  # class 0 is the CTC blank
+            bounds = np.searchsorted(owner, np.arange(len(batch) + 1))
+            if self.band_guard:  # each crop's first view is its one-row view
+                for view, first in zip(one_row, bounds[:-1], strict=True):
+                    probs[first] = blank_before(probs[first], band_end_frame(view, probs.shape[1]))
             decoded = decode_batch(probs, self.alphabet, self.blank_scale)
             views = [self._read(p, d) for p, d in zip(probs, decoded, strict=True)]
             # Every crop has one or two views (layouts), in crop order: keep the better read.
-            bounds = np.searchsorted(owner, np.arange(len(batch) + 1))
             for start, end in pairwise(bounds):
                 candidates = views[start:end]
                 best = best_layout([layout_score(c.char_confidences, fits_as_read(c)) for c in candidates])
