@@ -69,6 +69,12 @@ def collect(
     return found
 
 
+def _kept_counts(plate_filter: PlateFilter, found: list[list[tuple[PlateRead, bool]]]) -> tuple[int, int]:
+    """True and false plates the filter keeps over all photos."""
+    kept = [on_plate for reads in found for on_plate in _kept_on_plate(plate_filter, reads)]
+    return kept.count(True), kept.count(False)
+
+
 def _kept_on_plate(plate_filter: PlateFilter, reads: list[tuple[PlateRead, bool]]) -> list[bool]:
     """For each read of one photo the filter keeps (the pipeline's rule, fragments included): on a true plate?"""
     kept = {id(r) for r in plate_filter.select([r for r, _ in reads])}
@@ -95,10 +101,9 @@ def main() -> None:
     allowed = []
     for weight in DETECTION_WEIGHTS:
         for threshold in SCORES:
-            plate_filter = PlateFilter(min_plate_score=threshold, detection_weight=weight)
-            kept = [on_plate for reads in found for on_plate in _kept_on_plate(plate_filter, reads)]
-            false_rate, true_kept = kept.count(False) / photos, kept.count(True) / max(plates, 1)
-            print(f"| {weight} | {threshold} | {false_rate:.3f} | {true_kept:.1%} ({kept.count(True)}) |")
+            true, false = _kept_counts(PlateFilter(min_plate_score=threshold, detection_weight=weight), found)
+            false_rate, true_kept = false / photos, true / max(plates, 1)
+            print(f"| {weight} | {threshold} | {false_rate:.3f} | {true_kept:.1%} ({true}) |")
             if false_rate <= args.max_false:
                 allowed.append((true_kept, -false_rate, weight, threshold))
     for weight in DETECTION_WEIGHTS:
@@ -122,11 +127,10 @@ def turned_thresholds(found: list[list[tuple[PlateRead, bool]]], photos: int, pl
     print("|---|---|---|")
     allowed = []
     for threshold in TURNED:
-        kept = [on for reads in found for on in _kept_on_plate(PlateFilter(min_confidence_turned=threshold), reads)]
-        false_rate = kept.count(False) / photos
-        print(f"| {threshold} | {false_rate:.3f} | {kept.count(True) / max(plates, 1):.1%} ({kept.count(True)}) |")
-        if false_rate <= max_false:
-            allowed.append((kept.count(True), -false_rate, threshold))
+        true, false = _kept_counts(PlateFilter(min_confidence_turned=threshold), found)
+        print(f"| {threshold} | {false / photos:.3f} | {true / max(plates, 1):.1%} ({true}) |")
+        if false / photos <= max_false:
+            allowed.append((true, -false / photos, threshold))
     print(f"chosen for reads in turned copies: {max(allowed)[2] if allowed else None}")
 
 

@@ -125,6 +125,15 @@ def _parse_turns(ctx, param, value: str) -> tuple[float, ...]:
         raise click.BadParameter(str(exc)) from None
 
 
+_threshold_option = click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=0.3,
+    show_default=True,
+    help="Detection confidence threshold (the plate filter weighs it too).",
+)
+
+
 _turns_option = click.option(
     "--turns",
     default="",
@@ -193,13 +202,7 @@ def _load_detector(reader) -> None:
 @click.option("--draw", type=click.Path(file_okay=False, path_type=Path), help="Write each image with boxes and text drawn on it here.")
 @click.option("--model", type=click.Path(dir_okay=False, path_type=Path), help="Recognizer .onnx (the shipped one by default).")
 @click.option("--detector", type=click.Path(dir_okay=False, path_type=Path), help="Detector .onnx (the shipped one by default).")
-@click.option(
-    "--threshold",
-    type=click.FloatRange(0, 1),
-    default=0.3,
-    show_default=True,
-    help="Detection confidence threshold (the plate filter weighs it too).",
-)
+@_threshold_option
 @click.option("--int8", is_flag=True, help="Use the int8 recognizer.")
 @click.option("--no-grammar", is_flag=True, help="Do not re-score reads with the country formats.")
 @_countries_option
@@ -302,13 +305,7 @@ def _print_table(rows: list[dict]) -> None:
 @click.option("--full", is_flag=True, help="Images are full photos: score detection and end-to-end reads (the default).")
 @click.option("--model", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--detector", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--threshold",
-    type=click.FloatRange(0, 1),
-    default=0.3,
-    show_default=True,
-    help="Detection confidence threshold (the plate filter weighs it too).",
-)
+@_threshold_option
 @click.option("--int8", is_flag=True)
 @click.option("--no-grammar", is_flag=True)
 @_countries_option

@@ -43,7 +43,8 @@ CONFIDENT_CROP_READ = 0.5
 
 @dataclass
 class PlateFilter:
-    """Which detections count as plates, judged by what the recognizer makes of them."""
+    """Which detections count as plates, judged by what the recognizer makes of them, weighed by
+    how sure the detector was."""
 
     min_plate_score: float = MIN_PLATE_SCORE
     detection_weight: float = DETECTION_WEIGHT
