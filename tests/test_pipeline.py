@@ -125,6 +125,27 @@ def test_the_filter_drops_a_piece_of_a_plate_read_beside_it():
     assert PlateFilter().select(two_plates) == two_plates
 
 
+def test_a_kept_piece_stands_for_the_whole_plate_read_the_filter_dropped():
+    """The detector found a plate unsurely (its whole read dropped) and pieces of it surely (one
+    kept): the whole read is reported in the piece's place, once."""
+
+    def read(text: str, confidence: float, detected: float, box: tuple, fits: bool = True, **extra) -> PlateRead:
+        return PlateRead(text, confidence, [confidence] * len(text), fits_format=fits, detection_confidence=detected, box=box, extra=extra)
+
+    whole = read("3561HFR", 0.995, 0.39, (82, 222, 170, 76))
+    left, right = read("3561HF", 0.999, 0.9, (0, 207, 174, 95)), read("561HFR", 0.86, 0.8, (145, 238, 172, 77))
+    plate_filter = PlateFilter()
+    assert not plate_filter.keep(whole) and plate_filter.keep(left) and plate_filter.keep(right)
+    assert plate_filter.select([whole, left, right]) == [whole]
+    # Not where the boxes do not meet (another plate), nor for an unsure, unfitting or turned-copy whole read.
+    apart = read("3561HF", 0.999, 0.9, (300, 10, 60, 20))
+    assert plate_filter.select([whole, apart]) == [apart]
+    for unlikely in (read("3561HFR", 0.3, 0.39, whole.box), read("3561HFR", 0.995, 0.39, whole.box, fits=False)):
+        assert plate_filter.select([unlikely, left]) == [left]
+    turned_whole = read("3561HFR", 0.995, 0.39, whole.box, found_turned=True)
+    assert plate_filter.select([turned_whole, left]) == [left]
+
+
 def test_a_plate_found_in_a_turned_copy_needs_more_confidence_and_gives_way_to_a_confident_upright_read():
     def read(text: str, confidence: float, box: tuple, turned: bool = False) -> PlateRead:
         extra = {"found_turned": True} if turned else {}

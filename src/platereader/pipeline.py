@@ -72,11 +72,25 @@ class PlateFilter:
         """The reads of one image (best detection first) that count as plates: those ``keep``
         passes, less repeats: a read that spells part of a longer read kept in the same image, or
         the same text as a better detection, is a piece of that plate the detector found again
-        ("1HFR" or "3561HF" beside "3561HFR"; a tilted piece that is found whole when turned upright)."""
-        kept = [r for r in reads if self.keep(r)]
+        ("1HFR" or "3561HF" beside "3561HFR"; a tilted piece that is found whole when turned upright).
+        A kept piece of a whole plate's read that was dropped (its detection unsure) stands for that
+        whole read."""
+        dropped = [r for r in reads if not self.keep(r) and _confident(r) and not r.extra.get("found_turned")]
+        kept = [_whole_plate(r, dropped) for r in reads if self.keep(r)]
         if any(r.extra.get("found_turned") for r in kept):
             kept = _one_read_per_plate(kept)
         return [r for i, r in enumerate(kept) if not any(_repeats(r, o, o_first=j < i) for j, o in enumerate(kept) if j != i)]
+
+
+def _whole_plate(read: PlateRead, dropped: list[PlateRead]) -> PlateRead:
+    """``read``, or the first of the ``dropped`` (confident, format-fitting) reads whose box overlaps
+    it and whose text holds its text and more: the whole plate of which ``read`` found a piece."""
+    for whole in dropped:
+        if read.box is None or whole.box is None or read.text not in whole.text or len(whole.text) <= len(read.text):
+            continue
+        if iou_matrix([read.box], [whole.box])[0, 0] > 0:
+            return whole
+    return read
 
 
 def _one_read_per_plate(reads: list[PlateRead]) -> list[PlateRead]:
