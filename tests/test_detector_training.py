@@ -102,6 +102,32 @@ def test_rolled_pasted_plates_keep_exact_steep_corners(detect_root):
             assert quad[:, 0].min() >= box[0] - 1 and quad[:, 0].max() <= box[0] + box[2] + 1
 
 
+def test_side_on_pasted_plates_and_zoomed_windows(detect_root):
+    """--paste-yaw-share pastes plates seen 40-70 degrees from the side (narrow for their height);
+    --zoom-share shows the real plates larger; at share 0 neither changes the sampling."""
+    photos = load_detect_photos(detect_root)
+    plates = render_plate_pool(4, seed=1, font_dirs=None)
+
+    def windows(**shares: float) -> list:
+        sampler = WindowSampler(photos, 256, 640, 1.5, plates, synth_rate=1.0, **shares)
+        rng = np.random.default_rng(5)
+        return [sampler.sample(rng) for _ in range(40)]
+
+    plain = windows()
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(plain, windows(paste_yaw_share=0.0, zoom_share=0.0), strict=True))
+
+    def pasted_aspects(ws: list) -> np.ndarray:
+        boxes = np.concatenate([w.boxes[w.has_corners] for w in ws])
+        return boxes[:, 2] / boxes[:, 3]
+
+    assert np.median(pasted_aspects(windows(paste_yaw_share=1.0))) < 0.75 * np.median(pasted_aspects(plain))
+
+    def real_widths(ws: list) -> np.ndarray:
+        return np.concatenate([w.boxes[~w.has_corners, 2] for w in ws])
+
+    assert np.median(real_widths(windows(zoom_share=1.0))) > 1.5 * np.median(real_widths(plain))
+
+
 def test_smoke_run_checkpoints_resumes_and_exports(detect_root, tmp_path):
     out = tmp_path / "det"
     opts = dict(out=out, detect_root=detect_root, dev_root=detect_root / "dev", steps=4, batch_size=2, eval_every=2, plate_pool=4)

@@ -184,3 +184,15 @@ def test_a_glyph_shape_draws_the_character_as_another_at_its_own_width():
     zeros = oval.char_boxes[[i for i, ch in enumerate(spec.text) if ch == "0"]]
     inside = [any(x0 <= x < x1 and y0 <= y < y1 for x0, y0, x1, y1 in zeros) for y, x in changed]
     assert len(changed) > 0 and all(inside)  # only the zeros look different
+
+
+def test_a_two_row_share_draws_two_row_plates():
+    def two_row(generator: PlateGenerator, count: int = 200) -> float:
+        specs = [generator.spec(random.Random(i)) for i in range(count)]
+        return sum(bool(s.layout.rows and len(s.layout.rows) > 1) for s in specs) / count
+
+    assert two_row(PlateGenerator(seed=0)) < 0.1
+    assert two_row(PlateGenerator(seed=0, two_row_share=1.0)) == 1.0
+    assert 0.35 < two_row(PlateGenerator(seed=0, two_row_share=0.5)) < 0.65
+    with pytest.raises(ValueError, match="two-row"):
+        PlateGenerator(countries=["SE"], seed=0, two_row_share=1.0).spec(random.Random(0))

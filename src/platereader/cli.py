@@ -543,6 +543,9 @@ def train(
 @click.option("--synth-rate", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Share of windows with generated plates.")
 @_share_option("--tilt-share", 0.0, "Share of windows turned up to 30 degrees (the rest about 3), for plates on tilted cameras or mounts.")
 @_share_option("--paste-roll-share", 0.0, "Share of pasted generated plates turned up to 30 degrees: steep plates with exact corners.")
+@_share_option("--paste-yaw-share", 0.0, "Share of pasted generated plates seen from the side (turned 40-70 degrees about the vertical).")
+@_share_option("--zoom-share", 0.0, "Share of windows zoomed in up to 2.7x the run-time scale (the rest 0.55-1.4x): close-up plates.")
+@_share_option("--two-row-share", 0.0, "Share of the generated plates drawn in a two-row layout (about 3% in the natural mix).")
 @validation_options("Boxed dev photos to validate on (skipped when absent).")
 @resume_options
 @click.option(
@@ -561,6 +564,9 @@ def train_detector(
     synth_rate: float,
     tilt_share: float,
     paste_roll_share: float,
+    paste_yaw_share: float,
+    zoom_share: float,
+    two_row_share: float,
     eval_every: int,
     resume: bool,
     init: Path | None,
@@ -580,7 +586,8 @@ def train_detector(
                 out=out, detect_root=detect_root, config=config, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
                 eval_every=eval_every, dev_root=dev_root if (dev_root / "manifest.jsonl").is_file() else None,
                 font_dirs=list(font_dirs), synth_rate=synth_rate, tilt_share=tilt_share,
-                paste_roll_share=paste_roll_share, resume=resume, init=init,
+                paste_roll_share=paste_roll_share, paste_yaw_share=paste_yaw_share, zoom_share=zoom_share,
+                two_row_share=two_row_share, resume=resume, init=init,
                 stop_after=stop_after,
             )
         )  # fmt: skip

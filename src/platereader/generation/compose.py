@@ -31,16 +31,18 @@ def paste_plate(
     light: float = 1.0,
     center: tuple[float, float] | None = None,
     roll_degrees: float = 0.0,
+    yaw_degrees: float | None = None,
 ) -> np.ndarray | None:
     """Warp ``flat`` into ``image`` (in place) in a random pose, ``plate_w`` px wide, centred at
     ``center`` or anywhere it fits, turned a further ``roll_degrees`` in the image plane
-    (OpenCV's sense: positive is anticlockwise on screen).
+    (OpenCV's sense: positive is anticlockwise on screen), and seen ``yaw_degrees`` from the side
+    (random when None).
 
     Returns the plate's corners (TL, TR, BR, BL), or None when it would not fit or would cover a
     box in ``avoid`` (then the image is unchanged).
     """
     h, w = image.shape[:2]
-    homography = _pose_homography(flat.quad, plate_w, rng)
+    homography = _pose_homography(flat.quad, plate_w, rng, yaw_degrees)
     quad = cv2.perspectiveTransform(flat.quad[None].astype(np.float32), homography)[0]
     if roll_degrees:  # a steeper turn than the pose's own (tilted cameras, mounts); corners stay exact
         centre = quad.mean(0)

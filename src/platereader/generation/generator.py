@@ -13,6 +13,7 @@ import numpy as np
 
 from platereader.alphabet import MASK
 from platereader.formats import Country, load_countries
+from platereader.formats.schema import Layout, PlateFormat
 from platereader.generation.fonts import Font, FontPool
 from platereader.generation.render import FlatPlate, PlateSpec, render_plate
 from platereader.generation.scene import negative, sample_plate_width, shoot
@@ -60,6 +61,10 @@ def _pick(rng: random.Random, items: list, weights: list[float]):
     return rng.choices(items, weights=weights, k=1)[0]
 
 
+def _two_row_layouts(fmt: PlateFormat) -> list[Layout]:
+    return [layout for layout in fmt.layouts if layout.rows and len(layout.rows) > 1]
+
+
 class PlateGenerator:
     """Deterministic: sample ``i`` of a generator with seed ``s`` is always the same image.
 
@@ -79,6 +84,7 @@ class PlateGenerator:
         mask_rate: float = 0.0,
         max_shot_width: float | None = None,
         photo_mask_share: float = 0.0,
+        two_row_share: float = 0.0,
     ):
         self.countries: dict[str, Country] = load_countries(countries, format_files)
         self.fonts = FontPool(font_dirs)
@@ -96,8 +102,10 @@ class PlateGenerator:
         # Plates wider than this are photographed at this width: a model shrinks them anyway, and
         # shooting at full size costs time. Defaults to 1.25x the output width when out_size is set.
         self.max_shot_width = max_shot_width or (1.25 * out_size[0] if out_size else None)
+        # Share of plates drawn with a two-row layout (of the countries and formats that have one):
+        # two-row plates are 3% of the natural mix, too few for a detector to learn their shape.
+        self.two_row_share = two_row_share
         self._codes = list(self.countries)
-        self._weights = [c.weight for c in self.countries.values()]
         self._preferred = {code: self.fonts.preferred(c.fonts) for code, c in self.countries.items()}
 
     def _font(self, code: str, rng: random.Random) -> Font:
@@ -107,10 +115,17 @@ class PlateGenerator:
         return rng.choice(self.fonts.fonts)
 
     def spec(self, rng: random.Random) -> PlateSpec:
-        code = _pick(rng, self._codes, self._weights)
+        # Drawn only with a two-row share, so plates of generators without one stay as they were.
+        two_rows = bool(self.two_row_share) and rng.random() < self.two_row_share
+        codes = [c for c in self._codes if any(_two_row_layouts(f) for f in self.countries[c].formats)] if two_rows else self._codes
+        if not codes:
+            raise ValueError("two_row_share: none of the countries has a two-row layout")
+        code = _pick(rng, codes, [self.countries[c].weight for c in codes])
         country = self.countries[code]
-        fmt = _pick(rng, country.formats, [f.weight for f in country.formats])
-        layout = _pick(rng, fmt.layouts, [lay.weight for lay in fmt.layouts])
+        formats = [f for f in country.formats if _two_row_layouts(f)] if two_rows else country.formats
+        fmt = _pick(rng, formats, [f.weight for f in formats])
+        layouts = _two_row_layouts(fmt) if two_rows else fmt.layouts
+        layout = _pick(rng, layouts, [lay.weight for lay in layouts])
         schemes = fmt.colors or country.colors
         colors = _pick(rng, schemes, [s.weight for s in schemes])
         band_rate = fmt.band_weight if fmt.band_weight is not None else country.band.weight

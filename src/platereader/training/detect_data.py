@@ -71,6 +71,8 @@ def load_boxed_dev(dev_root: Path, subsets: tuple[str, ...] = ("roboflow_us_eu_t
 
 
 MAX_TILT_DEGREES = 30.0  # the steepest turn a tilted window gets (a real plate's box becomes the box around it)
+SIDE_YAW_DEGREES = (40.0, 70.0)  # plates seen from the side (a car parked along the street, a side mirror camera)
+ZOOM_RANGE = (0.35, 1.0)  # log scale of zoomed windows: plates up to 2.7x the run-time size (close-ups)
 
 
 def _steep_turn(rng: np.random.Generator, share: float) -> float | None:
@@ -78,6 +80,13 @@ def _steep_turn(rng: np.random.Generator, share: float) -> float | None:
     runs made before the share existed stay repeatable."""
     if share and rng.random() < share:
         return float(rng.uniform(-MAX_TILT_DEGREES, MAX_TILT_DEGREES))
+    return None
+
+
+def _side_yaw(rng: np.random.Generator, share: float) -> float | None:
+    """A side-on yaw (either side) for a ``share`` of calls, else None; no draw at share 0."""
+    if share and rng.random() < share:
+        return float(rng.uniform(*SIDE_YAW_DEGREES) * rng.choice([-1, 1]))
     return None
 
 
@@ -102,6 +111,8 @@ class WindowSampler:
         synth_rate: float,
         tilt_share: float = 0.0,
         paste_roll_share: float = 0.0,
+        paste_yaw_share: float = 0.0,
+        zoom_share: float = 0.0,
     ):
         self.photos, self.crop, self.input_size, self.max_upscale = photos, crop, input_size, max_upscale
         self.plates = plates or []
@@ -109,11 +120,15 @@ class WindowSampler:
         self.tilt_share = tilt_share  # windows turned up to MAX_TILT_DEGREES: plates on a tilted camera or mount
         # Pasted plates turned up to MAX_TILT_DEGREES: steep plates with exact corners, the real boxes untouched.
         self.paste_roll_share = paste_roll_share
+        self.paste_yaw_share = paste_yaw_share  # pasted plates seen from the side, SIDE_YAW_DEGREES
+        self.zoom_share = zoom_share  # windows zoomed in past the usual jitter: close-up plates
 
     def sample(self, rng: np.random.Generator) -> Window:
         photo = self.photos[rng.integers(len(self.photos))]
         run_scale = min(self.input_size / max(photo.original_size), self.max_upscale) / photo.scale
-        scale = run_scale * float(np.exp(rng.uniform(-0.6, 0.35)))
+        # The zoom draw happens only with a zoom share, so runs made before it stay repeatable.
+        zoomed = bool(self.zoom_share) and rng.random() < self.zoom_share
+        scale = run_scale * float(np.exp(rng.uniform(*ZOOM_RANGE) if zoomed else rng.uniform(-0.6, 0.35)))
         angle = rng.normal(0, 3)
         steep = _steep_turn(rng, self.tilt_share)
         angle = angle if steep is None else steep
@@ -149,12 +164,13 @@ class WindowSampler:
         plate_w = float(np.exp(rng.uniform(np.log(14), np.log(0.6 * self.crop))))
         light = rng.uniform(0.35, 1.1)
         roll = _steep_turn(rng, self.paste_roll_share)
-        return paste_plate(image, flat, plate_w, rng, boxes, light=light, roll_degrees=roll or 0.0)
+        yaw = _side_yaw(rng, self.paste_yaw_share)
+        return paste_plate(image, flat, plate_w, rng, boxes, light=light, roll_degrees=roll or 0.0, yaw_degrees=yaw)
 
 
-def render_plate_pool(count: int, seed: int, font_dirs: list[Path] | None) -> list:
-    """Flat generated plates (RGBA with corners) to paste into photos."""
-    generator = PlateGenerator(font_dirs=font_dirs, seed=seed)
+def render_plate_pool(count: int, seed: int, font_dirs: list[Path] | None, two_row_share: float = 0.0) -> list:
+    """Flat generated plates (RGBA with corners) to paste into photos, ``two_row_share`` of them two-row."""
+    generator = PlateGenerator(font_dirs=font_dirs, seed=seed, two_row_share=two_row_share)
     return [generator.flat_plate(i)[1] for i in tqdm(range(count), desc="render plates", unit="plate")]
 
 

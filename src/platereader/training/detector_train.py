@@ -41,6 +41,9 @@ class DetectorTrainOptions:
     synth_rate: float = 0.5
     tilt_share: float = 0.0  # share of training windows turned up to 30 degrees
     paste_roll_share: float = 0.0  # share of pasted generated plates turned up to 30 degrees
+    paste_yaw_share: float = 0.0  # share of pasted generated plates seen from the side (40-70 degrees)
+    zoom_share: float = 0.0  # share of windows zoomed in up to 2.7x (close-up plates)
+    two_row_share: float = 0.0  # share of the generated plates drawn in a two-row layout
     resume: bool = False
     init: Path | None = None  # start from these weights (fine-tuning on your own boxed photos)
     stop_after: int | None = None
@@ -98,10 +101,11 @@ def train_detector(opts: DetectorTrainOptions) -> dict:
     if not photos:
         raise ValueError(f"{opts.detect_root}: no usable photos")
     dev = load_boxed_dev(opts.dev_root) if opts.dev_root else []
-    plates = render_plate_pool(opts.plate_pool, opts.seed, opts.font_dirs) if opts.synth_rate > 0 else []
+    plates = render_plate_pool(opts.plate_pool, opts.seed, opts.font_dirs, opts.two_row_share) if opts.synth_rate > 0 else []
     sampler = WindowSampler(
-        photos, config.train_crop, config.input_size, config.max_upscale, plates, opts.synth_rate, opts.tilt_share, opts.paste_roll_share
-    )
+        photos, config.train_crop, config.input_size, config.max_upscale, plates, opts.synth_rate,
+        opts.tilt_share, opts.paste_roll_share, opts.paste_yaw_share, opts.zoom_share,
+    )  # fmt: skip
 
     opts.out.mkdir(parents=True, exist_ok=True)
     optimizer, scheduler = optimiser_and_schedule(model, opts.lr, opts.steps, warmup=0.05)
