@@ -13,12 +13,16 @@ from click.testing import CliRunner
 
 from platereader import Reader
 from platereader.cli import main
+from platereader.detection import Detection
 from platereader.detection.detector import DEFAULT_DETECTOR
-from platereader.detection.locate import edge_tilt_degrees, tilt_degrees
+from platereader.detection.geometry import iou_matrix
+from platereader.detection.locate import edge_tilt_degrees, located_plate, tilt_degrees
+from platereader.pipeline import read_detections
 from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import DEFAULT_MODEL
 
 CROPS = Path(__file__).resolve().parent.parent / "examples" / "crops"
+SCENES = CROPS.parent / "scenes"
 needs_models = pytest.mark.skipif(not (DEFAULT_MODEL.is_file() and DEFAULT_DETECTOR.is_file()), reason="no shipped models")
 
 
@@ -76,3 +80,50 @@ def test_no_locate_reads_crops_without_the_detector(tmp_path):
     assert json.loads(result.stdout)["plates"][0]["text"]
     result = CliRunner().invoke(main, ["read", "--crop", "--detector", missing, crop])
     assert result.exit_code != 0 and "none.onnx: detector model not found" in result.output
+
+
+def _turned_scenes(degrees: float):
+    """Each example scene plate: the scene turned about its centre, the plate's corners there, its text."""
+    for row in [json.loads(line) for line in (SCENES / "labels.jsonl").read_text().splitlines()]:
+        image = load_image(SCENES / row["image"])
+        h, w = image.shape[:2]
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+        image = cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        yield image, cv2.transform(np.float32(row["corners"])[None], matrix)[0], row["text"]
+
+
+@needs_models
+@pytest.mark.parametrize("degrees", [0, 15])
+def test_located_corners_come_back_in_the_crops_pixels(degrees):
+    """located_plate levels and turns its copy of the crop; the corners it returns are undone back
+    to the crop's own pixels (a missed border or turn would move them by a third of the plate)."""
+    detector = Reader().detector
+    for image, quad, text in _turned_scenes(degrees):
+        (x0, y0), (x1, y1) = quad.min(0), quad.max(0)
+        left, top = int(x0 - 0.3 * (x1 - x0)), int(y0 - 0.3 * (y1 - y0))
+        crop = image[top : int(y1 + 0.3 * (y1 - y0)), left : int(x1 + 0.3 * (x1 - x0))]
+        found = located_plate(crop, detector)
+        assert found is not None, text
+        error = np.abs(found.corners + np.float32([left, top]) - quad).max()
+        assert error < 0.15 * np.linalg.norm(quad[1] - quad[0]), f"{text} turned {degrees}: corners off by {error:.0f} px"
+
+
+@needs_models
+def test_a_detected_piece_of_a_plate_reports_the_whole_plate_found_around_it():
+    """A detection of part of a tilted plate is read after the plate is found again around it;
+    the read then reports that plate's box and corners, where it was read, not the piece's."""
+    reader = Reader()
+    right = 0
+    for image, quad, text in _turned_scenes(20):
+        (x0, y0), (x1, y1) = quad.min(0), quad.max(0)
+        w, h = float(x1 - x0), float(y1 - y0)
+        piece = (float(x0) + 0.15 * w, float(y0) + 0.15 * h, 0.7 * w, 0.7 * h)
+        px, py, pw, ph = piece
+        detection = Detection(piece, np.float32([[px, py], [px + pw, py], [px + pw, py + ph], [px, py + ph]]), 0.4)
+        [as_detected] = read_detections(image, [detection], reader.recognizer)
+        assert as_detected.box == piece  # without the detector nothing is found again
+        [read] = read_detections(image, [detection], reader.recognizer, reader.detector)
+        plate = [float(x0), float(y0), w, h]
+        iou = iou_matrix([read.box], [plate])[0, 0]
+        right += read.text == text and iou >= 0.5 and iou > iou_matrix([piece], [plate])[0, 0]
+    assert right >= 5, right

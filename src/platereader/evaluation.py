@@ -198,11 +198,11 @@ def evaluate_full_images(reader, items: list[LabelledCrop], progress: bool = Fal
             errors.append(str(exc))
             reads.extend([""] * len(truth))
             continue
-        found = read_detections(image, reader.detector.detect(image), reader.recognizer, reader.detector)
-        kept = reader.plate_filter.select(found)
+        detections = reader.detector.detect(image)
+        kept = reader.plate_filter.select(read_detections(image, detections, reader.recognizer, reader.detector))
         reads.extend(end_to_end_reads(truth, kept))
         if all(t.extra.get("bbox") for t in truth):
-            raw_boxes.append([p.box for p in found])
+            raw_boxes.append([d.box for d in detections])  # the detector's own (a read may report the plate found around it)
             kept_boxes.append([p.box for p in kept])
             true_boxes.append([t.extra["bbox"] for t in truth])
     detection = score_detections(raw_boxes, true_boxes) if true_boxes else None

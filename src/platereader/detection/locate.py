@@ -5,6 +5,7 @@ the plate's corners with the detector and cuts it out straight."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -21,10 +22,31 @@ MIN_SCORE = 0.1  # below the full-image threshold: a crop is known to hold a pla
 MIN_TURN_DEGREES = 5.0
 
 
-def with_context(crop: np.ndarray) -> np.ndarray:
+@dataclass
+class LocatedPlate:
+    """A plate found inside a crop."""
+
+    image: np.ndarray  # the plate cut out upright, for the recognizer
+    confidence: float  # the detector's confidence in the plate it cut out
+    corners: np.ndarray  # TL, TR, BR, BL in the searched crop's pixels
+
+
+def _context_border(crop: np.ndarray) -> tuple[int, int]:
     h, w = crop.shape[:2]
-    dx, dy = round(CONTEXT * w), round(CONTEXT * h)
+    return round(CONTEXT * w), round(CONTEXT * h)
+
+
+def with_context(crop: np.ndarray) -> np.ndarray:
+    dx, dy = _context_border(crop)
     return cv2.copyMakeBorder(crop, dy, dy, dx, dx, cv2.BORDER_REPLICATE)
+
+
+def _homogeneous(matrix: np.ndarray) -> np.ndarray:
+    return np.vstack([matrix, [0.0, 0.0, 1.0]])
+
+
+def _moved(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    return cv2.transform(np.asarray(points, np.float32)[None], matrix[:2])[0]
 
 
 def plate_quad(image: np.ndarray, detector: Detector) -> tuple[np.ndarray, float] | None:
@@ -63,23 +85,27 @@ def tilt_degrees(quad: np.ndarray) -> float:
     return math.degrees(math.atan2(dy, dx))
 
 
-def located_plate(crop: np.ndarray, detector: Detector) -> tuple[np.ndarray, float] | None:
-    """The plate in ``crop`` cut out upright by its corners, with the detector's confidence in the
-    plate it cut out, or None when none is found. A crop whose edges are tilted is levelled first,
-    so the detector sees the plate as it learnt plates; then a plate whose corners still slope is
-    turned by them and found again."""
+def located_plate(crop: np.ndarray, detector: Detector) -> LocatedPlate | None:
+    """The plate in ``crop`` cut out upright by its corners, or None when none is found. A crop
+    whose edges are tilted is levelled first, so the detector sees the plate as it learnt plates;
+    then a plate whose corners still slope is turned by them and found again. The corners come
+    back in ``crop``'s pixels (each turn and the context border undone)."""
     image = with_context(crop)
+    dx, dy = _context_border(crop)
+    to_crop = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy], [0.0, 0.0, 1.0]])
     edge_tilt = edge_tilt_degrees(crop)  # the crop alone: its repeated border would pull the tilt to level
     if abs(edge_tilt) > MIN_TURN_DEGREES:
-        image, _ = turned(image, edge_tilt)
+        image, matrix = turned(image, edge_tilt)
+        to_crop = to_crop @ np.linalg.inv(_homogeneous(matrix))
     found = plate_quad(image, detector)
     if found is None:
         return None
     quad, confidence = found
     angle = tilt_degrees(quad)
     if abs(angle) > MIN_TURN_DEGREES:
-        upright, _ = turned(image, angle, quad.mean(0))
+        upright, matrix = turned(image, angle, quad.mean(0))
         again = plate_quad(upright, detector)
         if again is not None:
-            return rectify(upright, again[0]), again[1]
-    return rectify(image, quad), confidence
+            back = to_crop @ np.linalg.inv(_homogeneous(matrix))
+            return LocatedPlate(rectify(upright, again[0]), again[1], _moved(again[0], back))
+    return LocatedPlate(rectify(image, quad), confidence, _moved(quad, to_crop))

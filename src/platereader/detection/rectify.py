@@ -13,13 +13,19 @@ MARGIN = 0.1
 
 def crop_box(image: np.ndarray, box, margin: float = MARGIN) -> np.ndarray:
     """An axis-aligned (x, y, w, h) box plus ``margin`` of its size on each side, clipped to the image."""
+    x0, y0, x1, y1 = crop_bounds(image, box, margin)
+    return image[y0:y1, x0:x1]
+
+
+def crop_bounds(image: np.ndarray, box, margin: float = MARGIN) -> tuple[int, int, int, int]:
+    """The pixel bounds (x0, y0, x1, y1) of ``crop_box``'s cut."""
     x, y, w, h = (float(v) for v in box)
     ih, iw = image.shape[:2]
     x0, y0 = max(0, round(x - margin * w)), max(0, round(y - margin * h))
     x1, y1 = min(iw, round(x + w + margin * w)), min(ih, round(y + h + margin * h))
     if x1 - x0 < 2 or y1 - y0 < 2:
         raise ValueError(f"box {box} lies outside the {iw}x{ih} image")
-    return image[y0:y1, x0:x1]
+    return x0, y0, x1, y1
 
 
 def plausible_quad(corners: np.ndarray, box) -> bool:
