@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from platereader.detection import Detection, Detector
-from platereader.detection.geometry import clip_box, iou_matrix, letterbox, turned, upright_box_around
+from platereader.detection.geometry import box_around, clip_box, inside_share, iou_matrix, letterbox, turned, upright_box_around
 from platereader.detection.locate import CONTEXT, MIN_TURN_DEGREES, edge_tilt_degrees, located_plate, tilt_degrees
 from platereader.detection.rectify import crop_bounds, crop_box, plate_crops
 from platereader.runtime.recognizer import PlateRead, Recognizer
@@ -143,27 +143,14 @@ def read_detections(
     h, w = image.shape[:2]
     for read, det in zip(reads, detections, strict=True):
         located = read.extra.pop("located_corners", None)
-        located_box = None if located is None else _box_around(located, w, h)
-        if located_box is not None and _outside_share(located_box, det.box) >= PIECE_OUTSIDE:
+        located_box = None if located is None else clip_box(*box_around(located), w, h)
+        if located_box is not None and 1.0 - inside_share(located_box, det.box) >= PIECE_OUTSIDE:
             read.box, read.corners = located_box, np.asarray(located, float).tolist()  # where the whole plate was read
         else:
             read.box = tuple(float(v) for v in det.box)  # type: ignore[assignment]
             read.corners = np.asarray(det.corners, float).tolist()
         read.detection_confidence = float(det.confidence)
     return reads
-
-
-def _box_around(corners: np.ndarray, width: int, height: int) -> tuple[float, float, float, float]:
-    (x0, y0), (x1, y1) = corners.min(0), corners.max(0)
-    return clip_box(float(x0), float(y0), float(x1 - x0), float(y1 - y0), width, height)
-
-
-def _outside_share(box, frame) -> float:
-    """The share of ``box``'s area that lies outside ``frame`` (both x, y, w, h)."""
-    x0, y0 = max(box[0], frame[0]), max(box[1], frame[1])
-    x1, y1 = min(box[0] + box[2], frame[0] + frame[2]), min(box[1] + box[3], frame[1] + frame[3])
-    inside = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    return 1.0 - inside / max(box[2] * box[3], 1e-9)
 
 
 def _upright_if_better(image: np.ndarray, det: Detection, read: PlateRead, recognizer: Recognizer, detector: Detector) -> PlateRead:

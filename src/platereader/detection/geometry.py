@@ -68,8 +68,12 @@ def turned(image: np.ndarray, degrees: float, centre=None) -> tuple[np.ndarray, 
 
 def upright_box_around(box, matrix: np.ndarray) -> tuple[float, float, float, float]:
     """The axis-aligned (x, y, w, h) box around ``box`` moved by the 2 x 3 affine ``matrix``."""
-    moved = cv2.transform(box_corners(np.asarray(box, np.float32))[None], matrix)[0]
-    (x0, y0), (x1, y1) = moved.min(0), moved.max(0)
+    return box_around(cv2.transform(box_corners(np.asarray(box, np.float32))[None], matrix)[0])
+
+
+def box_around(points: np.ndarray) -> tuple[float, float, float, float]:
+    """The axis-aligned (x, y, w, h) box around N x 2 ``points``."""
+    (x0, y0), (x1, y1) = np.asarray(points).min(0), np.asarray(points).max(0)
     return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
 
 
@@ -138,11 +142,15 @@ def drop_contained(boxes: np.ndarray, order: np.ndarray, ratio: float = 0.7) -> 
     NMS keeps because the part's IoU with the whole is small."""
     kept: list[int] = []
     for i in order:
-        area = max(float(boxes[i][2] * boxes[i][3]), 1e-6)
-        inside = [_intersection(boxes[i], boxes[k]) / area for k in kept]
+        inside = [inside_share(boxes[i], boxes[k]) for k in kept]
         if not inside or max(inside) < ratio:
             kept.append(int(i))
     return np.array(kept, np.int64)
+
+
+def inside_share(box, frame) -> float:
+    """The share of (x, y, w, h) ``box``'s area that lies inside ``frame``."""
+    return _intersection(box, frame) / max(float(box[2] * box[3]), 1e-6)
 
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> float:

@@ -106,6 +106,9 @@ class PlateGenerator:
         # two-row plates are 3% of the natural mix, too few for a detector to learn their shape.
         self.two_row_share = two_row_share
         self._codes = list(self.countries)
+        self._weights = [c.weight for c in self.countries.values()]
+        self._two_row_codes = [code for code, c in self.countries.items() if any(_two_row_layouts(f) for f in c.formats)]
+        self._two_row_weights = [self.countries[code].weight for code in self._two_row_codes]
         self._preferred = {code: self.fonts.preferred(c.fonts) for code, c in self.countries.items()}
 
     def _font(self, code: str, rng: random.Random) -> Font:
@@ -117,10 +120,10 @@ class PlateGenerator:
     def spec(self, rng: random.Random) -> PlateSpec:
         # Drawn only with a two-row share, so plates of generators without one stay as they were.
         two_rows = bool(self.two_row_share) and rng.random() < self.two_row_share
-        codes = [c for c in self._codes if any(_two_row_layouts(f) for f in self.countries[c].formats)] if two_rows else self._codes
+        codes, weights = (self._two_row_codes, self._two_row_weights) if two_rows else (self._codes, self._weights)
         if not codes:
             raise ValueError("two_row_share: none of the countries has a two-row layout")
-        code = _pick(rng, codes, [self.countries[c].weight for c in codes])
+        code = _pick(rng, codes, weights)
         country = self.countries[code]
         formats = [f for f in country.formats if _two_row_layouts(f)] if two_rows else country.formats
         fmt = _pick(rng, formats, [f.weight for f in formats])

@@ -56,7 +56,9 @@ def sample_plate_width(rng: np.random.Generator) -> float:
 def _pose_homography(src_quad: np.ndarray, plate_w: float, rng: np.random.Generator, yaw_degrees: float | None = None) -> np.ndarray:
     """Homography from the flat plate to an image where the plate is plate_w pixels wide, turned
     about the vertical axis by ``yaw_degrees`` (seen from the side) or a random yaw when None."""
-    yaw = np.radians(yaw_degrees if yaw_degrees is not None else rng.normal(0, 14) if rng.random() < 0.8 else rng.uniform(-40, 40))
+    if yaw_degrees is None:
+        yaw_degrees = rng.normal(0, 14) if rng.random() < 0.8 else rng.uniform(-40, 40)
+    yaw = np.radians(yaw_degrees)
     pitch = np.radians(rng.uniform(-8, 22))
     roll = np.radians(rng.normal(0, 3) if rng.random() < 0.85 else rng.uniform(-10, 10))
     w = src_quad[1, 0] - src_quad[0, 0]
