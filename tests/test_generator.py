@@ -196,3 +196,23 @@ def test_a_two_row_share_draws_two_row_plates():
     assert 0.35 < two_row(PlateGenerator(seed=0, two_row_share=0.5)) < 0.65
     with pytest.raises(ValueError, match="two-row"):
         PlateGenerator(countries=["SE"], seed=0, two_row_share=1.0).spec(random.Random(0))
+
+
+def _side_margins(sample) -> np.ndarray:
+    """Each plate crop's left and right margin as a share of the plate's box width."""
+    w = sample.image.shape[1]
+    x0, x1 = sample.corners[:, 0].min(), sample.corners[:, 0].max()
+    return np.array([x0, w - x1]) / (x1 - x0)
+
+
+def test_a_tight_crop_share_cuts_crops_at_the_plates_edges():
+    def margins(generator: PlateGenerator) -> np.ndarray:
+        return np.array([_side_margins(s) for s in generator.samples(0, 60) if s.text])
+
+    tight = margins(PlateGenerator(seed=5, tight_crop_share=1.0))
+    assert len(tight) > 40
+    assert (tight > -0.03).all() and (tight < 0.025).all()  # -2..1% drawn, plus a pixel of rounding
+    loose = margins(PlateGenerator(seed=5))
+    assert (loose > 0.05).any(axis=1).mean() > 0.5  # a loose box has room around the plate
+    mixed = margins(PlateGenerator(seed=5, tight_crop_share=0.5))
+    assert 0.2 < (mixed.max(axis=1) < 0.025).mean() < 0.8

@@ -42,6 +42,15 @@ def test_one_shot_per_plate_gives_every_crop_its_own_registration(tiny_run, tmp_
     assert json.loads((one_shot / "meta.json").read_text())["shots_per_plate"] == 1
 
 
+def test_a_tight_crop_share_reaches_the_cache(tmp_path):
+    loose = build_cache(tmp_path / "loose", 12, (128, 32), seed=5, workers=0)
+    tight = build_cache(tmp_path / "tight", 12, (128, 32), seed=5, workers=0, tight_crop_share=1.0)
+    assert json.loads((tight / "meta.json").read_text())["tight_crop_share"] == 1.0
+    texts = lambda cache: [row["text"] for row in load_cache(cache)[1]]  # noqa: E731
+    assert texts(loose) == texts(tight)  # the same plates, framed differently
+    assert not np.array_equal(load_cache(loose)[0], load_cache(tight)[0])
+
+
 def test_training_writes_checkpoints_and_history(tiny_run):
     root, _, summary = tiny_run
     assert summary["steps"] == 4

@@ -111,8 +111,8 @@ _privacy_masks_option = click.option(
 _no_locate_option = click.option(
     "--no-locate",
     is_flag=True,
-    help="Read crops (--crop) and boxes (--boxes) only as given; by default one not read confidently "
-    "is also searched for its plate with the detector (loose, shifted or tilted boxes).",
+    help="Read crops (--crop) and boxes (--boxes) without the detector's search; by default one not read "
+    "confidently is also searched for its plate with the detector (loose, shifted or tilted boxes).",
 )
 
 
@@ -441,6 +441,7 @@ def _evaluate_full(reader, items):
     0.0,
     "Share of masked plates whose boxes are painted into the finished photo (sharp, in the plate's tint), not onto the plate.",
 )
+@_share_option("--tight-crop-share", 0.0, "Share of generated crops cut at the plate's edges, with no margin (the rest are loose boxes).")
 def train(
     out: Path,
     config: str,
@@ -462,6 +463,7 @@ def train(
     workers: int,
     mask_rate: float | None,
     photo_mask_share: float,
+    tight_crop_share: float,
     unreadable_share: float,
     negative_share: float,
     shots_per_plate: int,
@@ -488,6 +490,7 @@ def train(
     # Default settings keep their old cache names.
     shots_tag = "" if shots_per_plate == SHOTS_PER_PLATE else f"-shots{shots_per_plate}"
     photo_tag = f"-photo{photo_mask_share:g}" if photo_mask_share and mask_rate else ""
+    photo_tag += f"-tight{tight_crop_share:g}" if tight_crop_share else ""
     cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{photo_tag}{shots_tag}"
     val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}{photo_tag}"
     country_list = countries.split(",") if countries else None
@@ -497,6 +500,7 @@ def train(
             build_cache(
                 path, count, size, s, list(font_dirs), country_list,
                 workers=workers, mask_rate=mask_rate, shots_per_plate=shots, photo_mask_share=photo_mask_share,
+                tight_crop_share=tight_crop_share,
             )  # fmt: skip
     options = TrainOptions(
         out=out,

@@ -85,6 +85,7 @@ class PlateGenerator:
         max_shot_width: float | None = None,
         photo_mask_share: float = 0.0,
         two_row_share: float = 0.0,
+        tight_crop_share: float = 0.0,
     ):
         self.countries: dict[str, Country] = load_countries(countries, format_files)
         self.fonts = FontPool(font_dirs)
@@ -105,6 +106,9 @@ class PlateGenerator:
         # Share of plates drawn with a two-row layout (of the countries and formats that have one):
         # two-row plates are 3% of the natural mix, too few for a detector to learn their shape.
         self.two_row_share = two_row_share
+        # Share of crops cut at the plate's edges (the rest have -3..20% of its width as margin per
+        # side, as a detector's loose box): data sets such as uc3m cut their crops so.
+        self.tight_crop_share = tight_crop_share
         self._codes = list(self.countries)
         self._weights = [c.weight for c in self.countries.values()]
         self._two_row_codes = [code for code, c in self.countries.items() if any(_two_row_layouts(f) for f in c.formats)]
@@ -174,7 +178,9 @@ class PlateGenerator:
                 plate_w = float(np.clip(plate_w * rng.uniform(0.7, 1.4), 20, 300))
             if self.max_shot_width:
                 plate_w = min(plate_w, self.max_shot_width)
-            shot = shoot(flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w, masked, masked_in_photo)
+            # Drawn only with a tight share, so crops of generators without one stay as they were.
+            tight = bool(self.tight_crop_share) and rng.random() < self.tight_crop_share
+            shot = shoot(flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w, masked, masked_in_photo, tight)
             meta = {"font": spec.font.name, "colors": spec.colors.name, "cnr": round(shot.cnr, 2)}
             meta.update(weakest_cnr=round(float(shot.weakest_cnr), 2), blur_ratio=round(float(shot.blur_ratio), 3))
             if masked:

@@ -29,6 +29,7 @@ def build_cache(
     mask_rate: float = 0.0,
     shots_per_plate: int = SHOTS_PER_PLATE,
     photo_mask_share: float = 0.0,
+    tight_crop_share: float = 0.0,
 ) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     width, height = size
@@ -40,6 +41,7 @@ def build_cache(
         max_shot_width=1.25 * width,
         shots_per_plate=shots_per_plate,
         photo_mask_share=photo_mask_share,
+        tight_crop_share=tight_crop_share,
     )
     images = np.lib.format.open_memmap(out / "images.tmp.npy", mode="w+", dtype=np.uint8, shape=(count, height, width))
     with open(out / "labels.jsonl", "w", encoding="utf-8") as labels, tqdm(total=count, desc=f"render {out.name}", unit="img") as bar:
@@ -68,6 +70,7 @@ def build_cache(
                 "mask_rate": mask_rate,
                 "shots_per_plate": shots_per_plate,
                 "photo_mask_share": photo_mask_share,
+                "tight_crop_share": tight_crop_share,
             }
         )
     )
