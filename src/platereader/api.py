@@ -19,8 +19,9 @@ class Reader:
     ``countries`` (e.g. ``["ES", "PT"]``) fits reads to those countries' formats only.
     ``privacy_masks=True`` is for images whose plates have characters greyed out (some public data
     sets): reads may then hold ``?`` for a hidden character. Off by default, as cameras see no masks.
-    Crops and boxes not read confidently as given are searched for their plate with the detector
-    (loose, shifted or tilted boxes); ``locate_in_crops=False`` reads them only as given (faster).
+    Crops and boxes not read confidently as given are read again with a border of their edge pixels
+    (tight boxes) and searched for their plate with the detector (loose, shifted or tilted boxes);
+    ``locate_in_crops=False`` skips the search (faster).
     ``turns`` (degrees, e.g. ``(-20, 20)``) also looks for plates in copies of a full image turned
     by each, for cameras or plates mounted at a roll (one more detector pass per turn).
     """

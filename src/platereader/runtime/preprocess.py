@@ -60,6 +60,14 @@ def resize_crop(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=interp)
 
 
+def with_border(image: np.ndarray, share: float) -> np.ndarray:
+    """``image`` with ``share`` of its width added left and right and of its height above and
+    below, in copies of its own edge pixels (a crop cut at the plate's edges gains a margin)."""
+    h, w = image.shape[:2]
+    dx, dy = round(w * share), round(h * share)
+    return cv2.copyMakeBorder(image, dy, dy, dx, dx, cv2.BORDER_REPLICATE)
+
+
 def to_grey(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return image
