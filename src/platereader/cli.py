@@ -490,9 +490,9 @@ def train(
     # Default settings keep their old cache names.
     shots_tag = "" if shots_per_plate == SHOTS_PER_PLATE else f"-shots{shots_per_plate}"
     photo_tag = f"-photo{photo_mask_share:g}" if photo_mask_share and mask_rate else ""
-    photo_tag += f"-tight{tight_crop_share:g}" if tight_crop_share else ""
-    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{photo_tag}{shots_tag}"
-    val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}{photo_tag}"
+    tight_tag = f"-tight{tight_crop_share:g}" if tight_crop_share else ""
+    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{photo_tag}{tight_tag}{shots_tag}"
+    val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}{photo_tag}{tight_tag}"
     country_list = countries.split(",") if countries else None
     # The validation plates keep the default shots, so runs with other settings validate on the same crops.
     for path, count, s, shots in ((cache, train_count, seed, shots_per_plate), (val_cache, 2000, seed + 1, SHOTS_PER_PLATE)):

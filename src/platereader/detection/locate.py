@@ -13,6 +13,7 @@ import numpy as np
 from platereader.detection.detector import Detector
 from platereader.detection.geometry import turned
 from platereader.detection.rectify import plausible_quad, rectify
+from platereader.runtime.preprocess import with_border
 
 CONTEXT = 0.3  # border added around a crop (its edge pixels repeated), so a plate at the edge is whole
 DETECT_WIDTH = 160  # detect in a copy this wide: the detector misses corners of plates that fill a big image
@@ -29,16 +30,6 @@ class LocatedPlate:
     image: np.ndarray  # the plate cut out upright, for the recognizer
     confidence: float  # the detector's confidence in the plate it cut out
     corners: np.ndarray  # TL, TR, BR, BL in the searched crop's pixels
-
-
-def _context_border(crop: np.ndarray) -> tuple[int, int]:
-    h, w = crop.shape[:2]
-    return round(CONTEXT * w), round(CONTEXT * h)
-
-
-def with_context(crop: np.ndarray) -> np.ndarray:
-    dx, dy = _context_border(crop)
-    return cv2.copyMakeBorder(crop, dy, dy, dx, dx, cv2.BORDER_REPLICATE)
 
 
 def _homogeneous(matrix: np.ndarray) -> np.ndarray:
@@ -90,8 +81,8 @@ def located_plate(crop: np.ndarray, detector: Detector) -> LocatedPlate | None:
     whose edges are tilted is levelled first, so the detector sees the plate as it learnt plates;
     then a plate whose corners still slope is turned by them and found again. The corners come
     back in ``crop``'s pixels (each turn and the context border undone)."""
-    image = with_context(crop)
-    dx, dy = _context_border(crop)
+    image = with_border(crop, CONTEXT)
+    dy, dx = (np.subtract(image.shape[:2], crop.shape[:2]) // 2).tolist()
     to_crop = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy], [0.0, 0.0, 1.0]])
     edge_tilt = edge_tilt_degrees(crop)  # the crop alone: its repeated border would pull the tilt to level
     if abs(edge_tilt) > MIN_TURN_DEGREES:
