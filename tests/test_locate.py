@@ -16,10 +16,10 @@ from platereader.cli import main
 from platereader.detection import Detection
 from platereader.detection.detector import DEFAULT_DETECTOR
 from platereader.detection.geometry import iou_matrix
-from platereader.detection.locate import edge_tilt_degrees, located_plate, tilt_degrees
-from platereader.pipeline import CONFIDENT_CROP_READ, EDGE_BORDER, read_crops, read_detections
+from platereader.detection.locate import LocatedPlate, edge_tilt_degrees, located_plate, tilt_degrees
+from platereader.pipeline import CONFIDENT_CROP_READ, SECOND_LOOK_VIEWS, _vote, read_crops, read_detections
 from platereader.runtime.images import load_image
-from platereader.runtime.preprocess import with_border
+from platereader.runtime.preprocess import reframe, with_border
 from platereader.runtime.recognizer import DEFAULT_MODEL, PlateRead
 
 CROPS = Path(__file__).resolve().parent.parent / "examples" / "crops"
@@ -66,8 +66,8 @@ def test_tilted_crops_are_read_after_the_plate_is_found_upright():
         return sum(read.text == r["text"] for read, r in zip(reader.read_crops(images), rows, strict=True))
 
     # Upright crops read confidently as given are never searched, so they read the same located.
-    # An unsure one may lose a right read to a more confident wrong one the search finds: be.png,
-    # read right at confidence 0.01 with a border, is located as 10IH36 (0.15).
+    # An unsure one may lose a right read to a more confident wrong one the search finds (in
+    # session 14 be.png, read right at confidence 0.01 with a border, was located as 10IH36).
     for given, found in zip(as_given.read_crops(crops), located.read_crops(crops), strict=True):
         if given.fits_format and given.confidence >= CONFIDENT_CROP_READ:
             assert found.text == given.text
@@ -153,16 +153,84 @@ class _EdgeSensitiveReader:
         ]
 
 
-def test_a_crop_not_read_confidently_is_read_again_with_a_border_of_its_edge_pixels():
+def test_a_crop_not_read_confidently_gets_a_second_look_in_several_views_and_the_views_vote():
     loose, tight, dark_tight = np.full((30, 120, 3), 200, np.uint8), np.full((30, 96, 3), 200, np.uint8), np.zeros((30, 40, 3), np.uint8)
     reader = _EdgeSensitiveReader()
     reads = read_crops([loose, tight, dark_tight], reader)  # type: ignore[arg-type]
-    # The confident read is kept as read; only the unsure ones are read again, with 5% more each side.
-    assert reader.calls == [[120, 96, 40], [round(96 * (1 + 2 * EDGE_BORDER)), round(40 * (1 + 2 * EDGE_BORDER))]]
+    # The confident read is kept as read; the unsure ones are read again, in every view, in one batch.
+    views_of = [[reframe(crop, margins).shape[1] for margins in SECOND_LOOK_VIEWS] for crop in (tight, dark_tight)]
+    assert reader.calls == [[120, 96, 40], views_of[0] + views_of[1]]
     assert [r.text for r in reads] == ["1234BCD", "1234BCD", "234BCD"]
-    assert reads[1].extra.get("bordered") and not reads[0].extra.get("bordered")
-    # The dark crop, bordered, is still under 100 px: its second read is no better and the first stays.
-    assert not reads[2].extra.get("bordered") and reads[2].confidence == 0.95
+    assert "second_look" not in reads[0].extra
+    # The tight crop gains a margin in four of its seven views (a border all round, wider, a margin
+    # left, a margin right): those four outvote the read as given and the views cut in or taller.
+    assert sum(width > 100 for width in views_of[0]) == 4
+    assert reads[1].extra["second_look"] == {"views": 8, "agreeing": 4, "as_given": "234BCD"}
+    # No view of the dark crop is over 100 px: all eight agree on the read as given.
+    assert reads[2].extra["second_look"]["agreeing"] == 8 and reads[2].confidence == 0.95
+    # Without the second look every crop is read once, as given.
+    reader.calls.clear()
+    once = read_crops([loose, tight, dark_tight], reader, second_look=False)  # type: ignore[arg-type]
+    assert reader.calls == [[120, 96, 40]] and [r.text for r in once] == ["1234BCD", "234BCD", "234BCD"]
+
+
+class _TiltSensitiveReader:
+    """Reads crops by their grey level: a confident plate (200), a tilted plate whose views all
+    agree on a wrong read (50), the plate cut out upright by the search (77, 0.95) or a poorer
+    cut-out (78, 0.6)."""
+
+    def read_crops(self, crops: list[np.ndarray]) -> list[PlateRead]:
+        return [self._read(crop) for crop in crops]
+
+    @staticmethod
+    def _read(crop: np.ndarray) -> PlateRead:
+        text, confidence = {200: ("1234BCD", 0.9), 77: ("AB123CD", 0.95), 78: ("AB123CD", 0.6)}.get(int(crop[0, 0, 0]), ("", 0.0))
+        if not text and crop.shape[1] == 96:  # the tilted crop as given
+            return PlateRead("X1", 0.3, [0.3] * 2, fits_format=False)
+        if not text:  # any re-framed view of it
+            text, confidence = "WR0NG12", 0.85
+        return PlateRead(text, confidence, [confidence] * len(text), fits_format=True)
+
+
+@pytest.mark.parametrize(("cut_out_level", "expected"), [(77, "AB123CD"), (78, "WR0NG12")])
+def test_a_crop_unsure_as_given_is_searched_whatever_its_second_look_read(monkeypatch, cut_out_level, expected):
+    """Views of a tilted crop can agree on a wrong read with confidence; the search still runs for a
+    crop not read confidently as given, and the more confident of the two reads wins."""
+    searched: list[int] = []
+
+    def fake_locate(crop, detector):
+        searched.append(int(crop[0, 0, 0]))
+        return LocatedPlate(np.full((20, 100, 3), cut_out_level, np.uint8), 0.9, np.zeros((4, 2), np.float32))
+
+    monkeypatch.setattr("platereader.pipeline.located_plate", fake_locate)
+    upright, tilted = np.full((30, 120, 3), 200, np.uint8), np.full((30, 96, 3), 50, np.uint8)
+    reads = read_crops([upright, tilted], _TiltSensitiveReader(), detector=object())  # type: ignore[arg-type]
+    assert searched == [50]  # the confident crop is not searched
+    assert reads[0].text == "1234BCD" and reads[1].text == expected
+    assert bool(reads[1].extra.get("located")) == (expected == "AB123CD")
+
+
+def test_the_vote_weighs_each_read_by_one_plus_its_confidence():
+    def read(text: str, confidence: float) -> PlateRead:
+        return PlateRead(text, confidence, [confidence] * len(text), fits_format=True)
+
+    # Two reads agreeing at 0.3 (2.6) outweigh one at 0.9 (1.9); the more confident of the two wins.
+    voted = _vote([read("AB123", 0.9), read("AB128", 0.3), read("AB128", 0.35)])
+    assert (voted.text, voted.confidence) == ("AB128", 0.35)
+    assert voted.extra["second_look"] == {"views": 3, "agreeing": 2, "as_given": "AB123"}
+    # A tie goes to the read as given.
+    assert _vote([read("AB123", 0.5), read("AB128", 0.5)]).text == "AB123"
+
+
+def test_reframe_adds_edge_pixels_or_cuts_per_side():
+    crop = np.arange(20 * 100 * 3, dtype=np.uint8).reshape(20, 100, 3)
+    out = reframe(crop, (0.08, 0.0, -0.1, 0.05))
+    assert out.shape == (20 - 2 + 1, 108, 3)
+    np.testing.assert_array_equal(out[:-1, 8:], crop[2:])  # two rows cut off the top
+    np.testing.assert_array_equal(out[:-1, 0], crop[2:, 0])  # eight copies of the left column
+    np.testing.assert_array_equal(out[-1, 8:], crop[-1])  # one copy of the bottom row
+    # Cutting more than the crop holds still leaves a pixel.
+    assert reframe(crop[:2, :3], (-0.5, -0.5, -0.5, -0.5)).shape[:2] == (1, 1)
 
 
 def test_with_border_repeats_the_edge_pixels():

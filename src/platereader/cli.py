@@ -116,6 +116,14 @@ _no_locate_option = click.option(
 )
 
 
+_no_second_look_option = click.option(
+    "--no-second-look",
+    is_flag=True,
+    help="Read crops and boxes once (faster); by default one not read confidently is read again in several "
+    "re-framings that vote (tight or loose boxes).",
+)
+
+
 def _parse_turns(ctx, param, value: str) -> tuple[float, ...]:
     from platereader.pipeline import parse_turns
 
@@ -158,6 +166,7 @@ def _reader(
     privacy_masks: bool = False,
     locate: bool = True,
     turns: tuple[float, ...] = (),
+    second_look: bool = True,
 ):
     from platereader.api import Reader
 
@@ -175,6 +184,7 @@ def _reader(
             privacy_masks=privacy_masks,
             locate_in_crops=locate,
             turns=turns,
+            second_look=second_look,
         )
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
@@ -208,6 +218,7 @@ def _load_detector(reader) -> None:
 @_countries_option
 @_privacy_masks_option
 @_no_locate_option
+@_no_second_look_option
 @_turns_option
 def read(
     inputs: tuple[str, ...],
@@ -223,6 +234,7 @@ def read(
     countries: str,
     privacy_masks: bool,
     no_locate: bool,
+    no_second_look: bool,
     turns: tuple[float, ...],
 ) -> None:
     """Find and read the plates in IMAGES_OR_FOLDERS (photos, frames; or crops with --crop).
@@ -244,7 +256,7 @@ def read(
         _fail(str(exc))
     if turns and (crop or boxes_path):
         _fail("--turns looks for plates in whole photos; with --crop or --boxes nothing is looked for")
-    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns)
+    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look)
     if reader.locate_in_crops or (not crop and not boxes_path):
         _load_detector(reader)
     paths = expand_inputs(list(inputs))
@@ -311,6 +323,7 @@ def _print_table(rows: list[dict]) -> None:
 @_countries_option
 @_privacy_masks_option
 @_no_locate_option
+@_no_second_look_option
 @_turns_option
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write an HTML page of the misses with thumbnails.")
 def evaluate(
@@ -325,6 +338,7 @@ def evaluate(
     countries: str,
     privacy_masks: bool,
     no_locate: bool,
+    no_second_look: bool,
     turns: tuple[float, ...],
     report: Path | None,
 ) -> None:
@@ -346,7 +360,7 @@ def evaluate(
     if not privacy_masks and any(item.masked for item in items):
         click.echo(f"{manifest} has masked plates (text_masked): reading with --privacy-masks", err=True)
         privacy_masks = True
-    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns)
+    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look)
     if crop:
         if reader.locate_in_crops:
             _load_detector(reader)

@@ -12,7 +12,7 @@ from platereader.detection import Detection, Detector
 from platereader.detection.geometry import box_around, clip_box, inside_share, iou_matrix, letterbox, turned, upright_box_around
 from platereader.detection.locate import CONTEXT, MIN_TURN_DEGREES, edge_tilt_degrees, located_plate, tilt_degrees
 from platereader.detection.rectify import crop_bounds, crop_box, plate_crops
-from platereader.runtime.preprocess import with_border
+from platereader.runtime.preprocess import reframe
 from platereader.runtime.recognizer import PlateRead, Recognizer
 
 # The false-detection filter keeps a read whose plate score, its confidence times the detector's
@@ -45,14 +45,26 @@ PIECE_OUTSIDE = 1 / 3
 # Searching every crop cost 3.5 points of visible characters on uc3m's train split (its
 # straightened copy cuts into privacy boxes); this way none (benchmarks/robustness.py --uc3m-train).
 CONFIDENT_CROP_READ = 0.5
-# A crop cut at the plate's edges (uc3m's crops, some detectors' boxes) puts its first or last
-# character where the network's convolutions meet the crop's edge, and the read drops it: the
-# generated crops it learnt from have a margin. A crop not read confidently is read once more with
-# this share of its width and height added on each side in its own edge pixels, and the more
-# confident read kept (the grammar has already halved a read that fits no format). Chosen on uc3m's
-# train split and generated plates (MODEL_CARD.md): 82.2 -> 83.6% of visible characters, 90.7 ->
-# 91.5%; the same border on every crop cost generated plates 2.8 points.
-EDGE_BORDER = 0.05
+# A crop read that does not fit a format at least this confidently gets a second look: it is read
+# again in each of SECOND_LOOK_VIEWS, and the text most of the reads agree on wins (each read
+# weighs 1 + its confidence; ties go to the read as given). Crops cut at the plate's edges (uc3m's)
+# lose a first or last character where the network's convolutions meet the crop's edge, loose
+# boxes shrink the characters, and which re-framing helps differs from crop to crop: a vote over
+# several finds the text they share. Chosen on uc3m's train split and generated plates of seeds
+# 777 and 12345 against a border-only second look (MODEL_CARD.md, "A second look", session 15).
+SECOND_LOOK_BELOW = 0.8
+# Each view as (left, right, top, bottom) shares of the crop's width and height: added in copies of
+# its edge pixels, or cut off where negative. A border all round (a crop cut at the plate's edges);
+# cut in twice (a loose box); wider; taller; a margin on the left, then on the right.
+SECOND_LOOK_VIEWS: tuple[tuple[float, float, float, float], ...] = (
+    (0.05, 0.05, 0.05, 0.05),
+    (-0.04, -0.04, -0.06, -0.06),
+    (-0.02, -0.02, -0.04, -0.04),
+    (0.08, 0.08, 0.0, 0.0),
+    (0.0, 0.0, 0.1, 0.1),
+    (0.06, 0.0, 0.0, 0.0),
+    (0.0, 0.06, 0.0, 0.0),
+)
 
 
 @dataclass
@@ -265,34 +277,60 @@ def _moved_back(det: Detection, back: np.ndarray, width: int, height: int) -> De
 
 
 def read_crops(
-    crops: list[np.ndarray], recognizer: Recognizer, detector: Detector | None = None, confident: float = CONFIDENT_CROP_READ
+    crops: list[np.ndarray],
+    recognizer: Recognizer,
+    detector: Detector | None = None,
+    confident: float = CONFIDENT_CROP_READ,
+    second_look: bool = True,
 ) -> list[PlateRead]:
-    """Read plate crops; a crop not read ``confident``ly (fitting a format) is read again with an
-    EDGE_BORDER and, with a ``detector``, also searched for its plate, cut out upright
-    (``detection.locate``); the more confident read is kept."""
-    reads = _bordered_if_better(crops, recognizer.read_crops(crops), recognizer, confident)
+    """Read plate crops; with ``second_look`` a crop not read confidently is read again in
+    SECOND_LOOK_VIEWS that vote. With a ``detector``, a crop not ``confident``ly read as given
+    (fitting a format) is also searched for its plate, cut out upright (``detection.locate``),
+    whatever its second look read, and the more confident read is kept: views of a tilted crop can
+    agree on a wrong read (robustness rows, MODEL_CARD.md "A second look")."""
+    as_given = recognizer.read_crops(crops)
+    reads = _second_look(crops, as_given, recognizer) if second_look else as_given
     if detector is None:
         return reads
-    return [_located_if_better(crop, read, recognizer, detector, confident) for crop, read in zip(crops, reads, strict=True)]
-
-
-def _bordered_if_better(crops: list[np.ndarray], reads: list[PlateRead], recognizer: Recognizer, confident: float) -> list[PlateRead]:
-    """``reads`` of ``crops``, each one not ``confident`` replaced by the read of its crop with an
-    EDGE_BORDER where that one is more confident."""
-    unsure = [i for i, read in enumerate(reads) if not _confident(read, confident)]
-    again = recognizer.read_crops([with_border(crops[i], EDGE_BORDER) for i in unsure])
-    out = list(reads)
-    for i, read in zip(unsure, again, strict=True):
-        if read.confidence > out[i].confidence:
-            read.extra["bordered"] = True
-            out[i] = read
+    out = []
+    for crop, first, read in zip(crops, as_given, reads, strict=True):
+        searched = _located_if_better(crop, first, recognizer, detector, confident)
+        out.append(searched if searched.extra.get("located") and searched.confidence > read.confidence else read)
     return out
 
 
-def read_at_boxes(image: np.ndarray, boxes: list[list[float]], recognizer: Recognizer, detector: Detector | None = None) -> list[PlateRead]:
+def _second_look(crops: list[np.ndarray], reads: list[PlateRead], recognizer: Recognizer) -> list[PlateRead]:
+    """``reads`` of ``crops``, each one not confident at SECOND_LOOK_BELOW replaced by the vote of
+    its read and its reads in SECOND_LOOK_VIEWS (one batch for all of them)."""
+    unsure = [i for i, read in enumerate(reads) if not _confident(read, SECOND_LOOK_BELOW)]
+    views = len(SECOND_LOOK_VIEWS)
+    again = recognizer.read_crops([reframe(crops[i], margins) for i in unsure for margins in SECOND_LOOK_VIEWS])
+    out = list(reads)
+    for k, i in enumerate(unsure):
+        out[i] = _vote([reads[i], *again[k * views : (k + 1) * views]])
+    return out
+
+
+def _vote(candidates: list[PlateRead]) -> PlateRead:
+    """The most confident of the ``candidates`` (reads of one crop, the read as given first) with
+    the text they agree on most, each weighing 1 + its confidence; ties go to the earlier text."""
+    weights: dict[str, float] = {}
+    for read in candidates:
+        weights[read.text] = weights.get(read.text, 0.0) + 1.0 + read.confidence
+    text = max(weights, key=weights.__getitem__)
+    agreeing = [read for read in candidates if read.text == text]
+    winner = max(agreeing, key=lambda read: read.confidence)
+    winner.extra["second_look"] = {"views": len(candidates), "agreeing": len(agreeing), "as_given": candidates[0].text}
+    return winner
+
+
+def read_at_boxes(
+    image: np.ndarray, boxes: list[list[float]], recognizer: Recognizer, detector: Detector | None = None, second_look: bool = True
+) -> list[PlateRead]:
     """Read the caller's boxes (x, y, w, h), one read per box, in the order given (unreadable ones
-    come back with empty text rather than being dropped: the caller asked about each box). With a
-    ``detector``, a box not read confidently is searched for its plate (see ``read_crops``)."""
+    come back with empty text rather than being dropped: the caller asked about each box). A box
+    not read confidently gets a second look and, with a ``detector``, is searched for its plate
+    (see ``read_crops``)."""
     h, w = image.shape[:2]
     crops = []
     for box in boxes:
@@ -300,7 +338,7 @@ def read_at_boxes(image: np.ndarray, boxes: list[list[float]], recognizer: Recog
         if x + bw <= 0 or y + bh <= 0 or x >= w or y >= h:
             raise ValueError(f"box {box} lies outside the {w}x{h} image")
         crops.append(crop_box(image, box))
-    reads = read_crops(crops, recognizer, detector)
+    reads = read_crops(crops, recognizer, detector, second_look=second_look)
     for read, box in zip(reads, boxes, strict=True):
         read.box = tuple(float(v) for v in box)  # type: ignore[assignment]
     return reads

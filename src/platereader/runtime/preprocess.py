@@ -63,9 +63,19 @@ def resize_crop(image: np.ndarray, width: int, height: int) -> np.ndarray:
 def with_border(image: np.ndarray, share: float) -> np.ndarray:
     """``image`` with ``share`` of its width added left and right and of its height above and
     below, in copies of its own edge pixels (a crop cut at the plate's edges gains a margin)."""
+    return reframe(image, (share, share, share, share))
+
+
+def reframe(image: np.ndarray, margins: tuple[float, float, float, float]) -> np.ndarray:
+    """``image`` re-framed by ``margins`` (left, right, top, bottom), shares of its width and
+    height: a positive one adds that many copies of the edge pixels, a negative one cuts that much
+    off (at least one pixel row and column always stays)."""
     h, w = image.shape[:2]
-    dx, dy = round(w * share), round(h * share)
-    return cv2.copyMakeBorder(image, dy, dy, dx, dx, cv2.BORDER_REPLICATE)
+    left, right, top, bottom = (round(m * size) for m, size in zip(margins, (w, w, h, h), strict=True))
+    x0, x1 = min(max(-left, 0), w - 1), max(w - max(-right, 0), 1)
+    y0, y1 = min(max(-top, 0), h - 1), max(h - max(-bottom, 0), 1)
+    kept = np.ascontiguousarray(image[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)])
+    return cv2.copyMakeBorder(kept, max(top, 0), max(bottom, 0), max(left, 0), max(right, 0), cv2.BORDER_REPLICATE)
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
