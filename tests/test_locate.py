@@ -146,7 +146,7 @@ class _EdgeSensitiveReader:
     def read_crops(self, crops: list[np.ndarray]) -> list[PlateRead]:
         self.calls.append([c.shape[1] for c in crops])
         return [
-            PlateRead("1234BCD", 0.9, [0.9] * 7, fits_format=True)
+            PlateRead("1234BCD", 0.99, [0.99] * 7, fits_format=True)
             if c.shape[1] > 100
             else PlateRead("234BCD", 0.4 if c[0, 0, 0] else 0.95, [0.4] * 6, fits_format=False)
             for c in crops
@@ -184,7 +184,7 @@ class _TiltSensitiveReader:
 
     @staticmethod
     def _read(crop: np.ndarray) -> PlateRead:
-        text, confidence = {200: ("1234BCD", 0.9), 77: ("AB123CD", 0.95), 78: ("AB123CD", 0.6)}.get(int(crop[0, 0, 0]), ("", 0.0))
+        text, confidence = {200: ("1234BCD", 0.99), 77: ("AB123CD", 0.95), 78: ("AB123CD", 0.6)}.get(int(crop[0, 0, 0]), ("", 0.0))
         if not text and crop.shape[1] == 96:  # the tilted crop as given
             return PlateRead("X1", 0.3, [0.3] * 2, fits_format=False)
         if not text:  # any re-framed view of it

@@ -23,7 +23,7 @@ class Reader:
     re-framings that vote (tight or loose boxes), and if still unsure are searched for their plate
     with the detector (loose, shifted or tilted boxes);
     ``locate_in_crops=False`` skips the search and ``second_look=False`` the re-framed reads (faster:
-    a second look costs about seven reads, for 15-40% of crops).
+    a second look costs about seven reads, for 25-60% of crops).
     ``turns`` (degrees, e.g. ``(-20, 20)``) also looks for plates in copies of a full image turned
     by each, for cameras or plates mounted at a roll (one more detector pass per turn).
     """
