@@ -20,8 +20,8 @@ class Reader:
     ``privacy_masks=True`` is for images whose plates have characters greyed out (some public data
     sets): reads may then hold ``?`` for a hidden character. Off by default, as cameras see no masks.
     Crops and boxes not read confidently as given get a second look, read again in several
-    re-framings that vote (tight or loose boxes), and if still unsure are searched for their plate
-    with the detector (loose, shifted or tilted boxes);
+    re-framings that vote (tight or loose boxes), and are searched for their plate with the
+    detector (loose, shifted or tilted boxes), the most confident read kept;
     ``locate_in_crops=False`` skips the search and ``second_look=False`` the re-framed reads (faster:
     a second look costs about seven reads, for 25-60% of crops).
     ``turns`` (degrees, e.g. ``(-20, 20)``) also looks for plates in copies of a full image turned
