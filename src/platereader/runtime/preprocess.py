@@ -72,9 +72,9 @@ def reframe(image: np.ndarray, margins: tuple[float, float, float, float]) -> np
     off (at least one pixel row and column always stays)."""
     h, w = image.shape[:2]
     left, right, top, bottom = (round(m * size) for m, size in zip(margins, (w, w, h, h), strict=True))
-    x0, x1 = min(max(-left, 0), w - 1), max(w - max(-right, 0), 1)
-    y0, y1 = min(max(-top, 0), h - 1), max(h - max(-bottom, 0), 1)
-    kept = np.ascontiguousarray(image[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)])
+    x0, y0 = min(max(-left, 0), w - 1), min(max(-top, 0), h - 1)
+    x1, y1 = max(w - max(-right, 0), x0 + 1), max(h - max(-bottom, 0), y0 + 1)
+    kept = np.ascontiguousarray(image[y0:y1, x0:x1])
     return cv2.copyMakeBorder(kept, max(top, 0), max(bottom, 0), max(left, 0), max(right, 0), cv2.BORDER_REPLICATE)
 
 
