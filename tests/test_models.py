@@ -48,3 +48,16 @@ def test_bad_config_names_the_file(tmp_path):
         load_model_config(bad)
     with pytest.raises(ValueError, match="no such model config"):
         load_model_config("does_not_exist")
+
+
+def test_strides_need_one_entry_per_conv_stage(tmp_path):
+    bad = tmp_path / "bad_strides.yaml"
+    bad.write_text("name: x\narch: ctc_cnn\nchannels: [8, 8, 8]\npools: [[2, 2], [1, 1], [1, 1]]\nstrides: [[2, 2]]\n")
+    with pytest.raises(ValueError, match=r"(?s)bad_strides\.yaml.*strides: 1 entries for 3 conv stages"):
+        load_model_config(bad)
+
+
+def test_a_strided_first_stage_gives_the_feature_maps_of_conv_and_pool():
+    x = torch.zeros(1, 1, 32, 128)
+    pooled, strided = (build_model(load_model_config(name)).eval().backbone(x).shape for name in ("ctc_ctx", "ctc_ctx_s2"))
+    assert pooled == strided

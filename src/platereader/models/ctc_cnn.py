@@ -12,8 +12,8 @@ from platereader.models import register
 from platereader.models.config import ModelConfig
 
 
-def conv_bn(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+def conv_bn(cin: int, cout: int, stride: tuple[int, int] = (1, 1)) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
 class ContextBlock(nn.Module):
@@ -37,14 +37,14 @@ class CtcCnn(nn.Module):
         layers: list[nn.Module] = []
         cin = 1
         height = config.input_height
-        for cout, (ph, pw) in zip(config.channels, config.pools, strict=True):
-            layers.append(conv_bn(cin, cout))
+        for cout, (ph, pw), (sh, sw) in zip(config.channels, config.pools, config.stage_strides, strict=True):
+            layers.append(conv_bn(cin, cout, (sh, sw)))
             if (ph, pw) != (1, 1):
                 layers.append(nn.MaxPool2d((ph, pw)))
-            height //= ph
+            height = -(-height // sh) // ph  # a strided 3x3 conv with padding 1 rounds up
             cin = cout
         if height < 1:
-            raise ValueError(f"{config.name}: pools shrink {config.input_height} px of height below one feature row")
+            raise ValueError(f"{config.name}: strides and pools shrink {config.input_height} px of height below one feature row")
         self.backbone = nn.Sequential(*layers)
         seq_channels = cin * height if config.row_reduce == "flatten" else cin
         head: list[nn.Module] = []
