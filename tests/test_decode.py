@@ -5,7 +5,7 @@ import pytest
 
 from platereader.alphabet import ALPHABET, MASK
 from platereader.runtime.decode import greedy_decode, without_class
-from platereader.runtime.format_path import SlotSequences
+from platereader.runtime.format_path import MAX_LENGTH_CHANGE, SlotSequences
 from platereader.runtime.grammar import NO_FORMAT_PENALTY, Grammar
 from platereader.runtime.recognizer import PlateRead
 
@@ -164,6 +164,59 @@ def test_format_path_spells_one_peak_as_one_character():
     path = SlotSequences([slots], ["XX"], np.zeros(1)).best_path(probs, ALPHABET)
     assert path.text != "76TT788"
     assert path.log_ratio < np.log(0.01)  # so the grammar would not take it
+
+
+def _chain_scores(paths: SlotSequences, probs: np.ndarray, near: int) -> list[tuple[float, float, tuple[int, ...]]]:
+    """Reference for best_path: each slot sequence's own CTC chain (blank, slot, blank, ...) scored
+    on its own, in float64. (best path log probability, log prior, slot sets) per sequence."""
+    lp = np.log(np.maximum(probs, 1e-12)).astype(np.float64)
+    out = []
+    for u, ids in enumerate(paths.set_ids):
+        if abs(len(ids) - near) > MAX_LENGTH_CHANGE:
+            continue
+        chars = np.where(paths.set_masks[list(ids)][:, None, :], lp[None, :, 1:], -np.inf)  # L x T x A
+        arg, val = chars.argmax(-1), chars.max(-1)  # each slot's best allowed character, frame by frame
+        emit = np.empty((len(lp), 2 * len(ids) + 1))
+        emit[:, 0::2], emit[:, 1::2] = lp[:, :1], val.T
+        score = np.full(emit.shape[1], -np.inf)
+        score[:2] = emit[0, :2]
+        for t in range(1, len(lp)):
+            stay = score.copy()
+            stay[1::2] = np.where(arg[:, t] == arg[:, t - 1], score[1::2], -np.inf)  # one character per slot
+            step = np.concatenate([[-np.inf], score[:-1]])
+            skip = np.full_like(score, -np.inf)
+            skip[3::2] = np.where(arg[:-1, t - 1] != arg[1:, t], score[1:-2:2], -np.inf)  # CTC merges repeats
+            score = np.maximum(np.maximum(stay, step), skip) + emit[t]
+        out.append((max(score[-2:]), float(paths.log_priors[u]), ids))
+    return out
+
+
+def test_format_path_scores_every_sequence_as_on_its_own_chain():
+    # best_path scores all sequences at once on a prefix tree; the sequence it picks and its log
+    # ratio must be those of scoring each sequence's own chain (random outputs, blanks between).
+    rng = np.random.default_rng(3)
+    alphabet = ALPHABET + MASK
+    paths = Grammar.for_alphabet(alphabet, ("DE", "ES", "GB", "FR", "IT")).paths
+    compared = 0
+    for _ in range(12):
+        probs = rng.dirichlet(np.full(len(alphabet) + 1, 0.05), size=24)
+        probs[rng.random(24) < 0.5, 0] += 2.0
+        probs = (probs / probs.sum(1, keepdims=True)).astype(np.float32)
+        near = int(rng.integers(5, 9))
+        path = paths.best_path(probs, alphabet, near=near)
+        chains = sorted((c for c in _chain_scores(paths, probs, near) if np.isfinite(c[0])), key=lambda c: c[0] + c[1])
+        if not chains:
+            assert path is None
+            continue
+        score, _, slots = chains[-1]
+        if len(chains) > 1 and sum(chains[-1][:2]) - sum(chains[-2][:2]) < 1e-3:
+            continue  # a tie within float32 rounding
+        greedy = np.log(np.maximum(probs, 1e-12)).max(-1).sum()
+        assert path.log_ratio == pytest.approx(score - greedy, abs=1e-3)
+        assert len(path.text) == len(slots)
+        assert all(paths.set_masks[k][alphabet.index(c)] for k, c in zip(slots, path.text, strict=True))
+        compared += 1
+    assert compared >= 8
 
 
 def test_grammar_fits_classes_whose_options_differ_in_length():

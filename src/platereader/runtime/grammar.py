@@ -21,7 +21,7 @@ import numpy as np
 
 from platereader.alphabet import ALPHABET, MASK
 from platereader.formats import Country, load_countries
-from platereader.runtime.format_path import SlotSequences
+from platereader.runtime.format_path import FormatPath, SlotSequences
 
 if TYPE_CHECKING:
     from platereader.runtime.recognizer import PlateRead
@@ -109,6 +109,23 @@ class Grammar:
 
     def apply(self, read: PlateRead, probs: np.ndarray, alphabet: str) -> PlateRead:
         """Re-score ``read`` (decoded from ``probs``, T x C with blank 0) against the formats."""
+        return self.apply_all([read], probs[None], alphabet)[0]
+
+    def apply_all(self, reads: list[PlateRead], probs: np.ndarray, alphabet: str) -> list[PlateRead]:
+        """``apply`` to each read (``probs``: N x T x C), with the format paths of the reads that
+        need one found together (SlotSequences.best_paths)."""
+        fitted = [self._fit(read, p, alphabet) for read, p in zip(reads, probs, strict=True)]
+        pending = [i for i, read in enumerate(fitted) if read is None]
+        if pending and alphabet == self.alphabet:
+            paths = self.paths.best_paths(probs[pending], alphabet, [len(reads[i].text) for i in pending])
+        else:
+            paths = [None] * len(pending)
+        found = dict(zip(pending, paths, strict=True))
+        return [_with_path(reads[i], found[i]) if read is None else read for i, read in enumerate(fitted)]
+
+    def _fit(self, read: PlateRead, probs: np.ndarray, alphabet: str) -> PlateRead | None:
+        """``read`` fitted to a format as read or with look-alike repairs; None when only a format
+        path (the best format-fitting CTC path) can fit it."""
         n = len(read.text)
         if n == 0:
             return read
@@ -117,7 +134,7 @@ class Grammar:
         if frames is None:
             return replace(read, confidence=read.confidence * NO_FORMAT_PENALTY, fits_format=False)
         if slots is None:
-            return self._format_path(read, probs, alphabet)
+            return None
         p = probs[frames, 1:]  # L x alphabet, at each character's peak frame
         confidence = p
         fit = _best_variant(p, slots)
@@ -130,7 +147,7 @@ class Grammar:
             p = np.maximum(p, LOOKALIKE_CREDIT * borrowed)
             fit = _best_variant(p, slots)
         if fit is None:
-            return self._format_path(read, probs, alphabet)
+            return None
         best, evidence = fit
         choice = np.where(slots.allowed[best], p, -1.0).argmax(-1)
         text = "".join(alphabet[k] for k in choice)
@@ -146,21 +163,21 @@ class Grammar:
             extra={**read.extra, "format_repair": "lookalike"} if repaired else read.extra,
         )
 
-    def _format_path(self, read: PlateRead, probs: np.ndarray, alphabet: str) -> PlateRead:
-        """The best format-fitting path in place of ``read`` (which fits none) when it is probable
-        enough; else ``read``, marked as fitting no format."""
-        path = self.paths.best_path(probs, alphabet, near=len(read.text)) if alphabet == self.alphabet else None
-        if path is None or path.log_ratio < np.log(MIN_PATH_RATIO):
-            return replace(read, confidence=read.confidence * NO_FORMAT_PENALTY, fits_format=False)
-        return replace(
-            read,
-            text=path.text,
-            char_confidences=path.char_confidences,
-            confidence=float(np.prod(path.char_confidences)) * NO_FORMAT_PENALTY,
-            country=next(iter(path.countries)) if len(path.countries) == 1 else None,
-            fits_format=True,
-            extra={**read.extra, "frames": path.frames, "format_repair": "path"},
-        )
+
+def _with_path(read: PlateRead, path: FormatPath | None) -> PlateRead:
+    """The format path in place of ``read`` (which fits no format) when it is probable enough;
+    else ``read``, marked as fitting no format."""
+    if path is None or path.log_ratio < np.log(MIN_PATH_RATIO):
+        return replace(read, confidence=read.confidence * NO_FORMAT_PENALTY, fits_format=False)
+    return replace(
+        read,
+        text=path.text,
+        char_confidences=path.char_confidences,
+        confidence=float(np.prod(path.char_confidences)) * NO_FORMAT_PENALTY,
+        country=next(iter(path.countries)) if len(path.countries) == 1 else None,
+        fits_format=True,
+        extra={**read.extra, "frames": path.frames, "format_repair": "path"},
+    )
 
 
 def _unzip(variants: list[tuple[np.ndarray, str, float]]) -> tuple[list[np.ndarray], list[str], np.ndarray]:

@@ -109,7 +109,7 @@ class Recognizer:
                 for view, first in zip(one_row, bounds[:-1], strict=True):
                     probs[first] = blank_before(probs[first], band_end_frame(view, probs.shape[1]))
             decoded = decode_batch(probs, self.alphabet, self.blank_scale)
-            views = [self._read(p, d) for p, d in zip(probs, decoded, strict=True)]
+            views = self._reads(probs, decoded)
             # Every crop has one or two views (layouts), in crop order: keep the better read.
             for start, end in pairwise(bounds):
                 candidates = views[start:end]
@@ -118,9 +118,9 @@ class Recognizer:
                 reads.append(candidates[best])
         return reads
 
-    def _read(self, probs: np.ndarray, d: Decoded) -> PlateRead:
-        read = PlateRead(d.text, d.confidence, d.char_confidences, raw_text=d.text, extra={"frames": d.frames})
-        return self.grammar.apply(read, probs, self.alphabet) if self.grammar else read
+    def _reads(self, probs: np.ndarray, decoded: list[Decoded]) -> list[PlateRead]:
+        reads = [PlateRead(d.text, d.confidence, d.char_confidences, raw_text=d.text, extra={"frames": d.frames}) for d in decoded]
+        return self.grammar.apply_all(reads, probs, self.alphabet) if self.grammar else reads
 
 
 def fits_as_read(read: PlateRead) -> bool | None:
