@@ -408,7 +408,7 @@ def _evaluate_full(reader, items):
 
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Run folder (checkpoints, summary).")
-@click.option("--config", help="Model config name or YAML path [default: the --init weights' model, else ctc_ctx].")
+@click.option("--config", help="Model config name or YAML path [default: the --init weights' model, else ctc_ctx_s2].")
 @click.option("--steps", type=click.IntRange(min=1), default=6000, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=2), default=128, show_default=True)
 @click.option("--lr", type=float, default=3e-3, show_default=True)
