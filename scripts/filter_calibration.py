@@ -44,7 +44,13 @@ TURNED = (0.475, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 
 
 def collect(
-    detect: Path, limit: int | None, model: Path | None = None, turn: float = 0.0, detector: Path | None = None, turns: tuple = ()
+    detect: Path,
+    limit: int | None,
+    model: Path | None = None,
+    turn: float = 0.0,
+    detector: Path | None = None,
+    turns: tuple = (),
+    second_look: bool = True,
 ) -> list[list[tuple[PlateRead, bool]]]:
     """Per photo (turned by ``turn`` degrees): every detection's read, and whether it lies on a true
     plate; with ``turns``, detections in copies turned by those degrees too (``Reader(turns=...)``)."""
@@ -57,7 +63,7 @@ def collect(
         if turn:
             image, matrix = turned(image, turn)
             true_boxes = [upright_box_around(box, matrix) for box in true_boxes]
-        reads = read_found_plates(image, reader.detector, reader.recognizer, turns)
+        reads = read_found_plates(image, reader.detector, reader.recognizer, turns, second_look)
         boxes = np.array([r.box for r in reads], np.float32).reshape(-1, 4)
         truth = np.array(true_boxes, np.float32).reshape(-1, 4)
         iou = 0.3 if turn else 0.5
@@ -90,9 +96,10 @@ def main() -> None:
     parser.add_argument("--turn", type=float, default=0.0, help="turn every photo by this many degrees first")
     parser.add_argument("--turns", default="", help="detect in copies turned by these degrees too (e.g. -20,20)")
     parser.add_argument("--max-false", type=float, default=0.083, help="false plates per photo allowed when choosing")
+    parser.add_argument("--no-second-look", action="store_true", help="read each detection once (Reader(second_look=False))")
     args = parser.parse_args()
     turns = parse_turns(args.turns)
-    found = collect(args.detect, args.limit, args.model, args.turn, args.detector, turns)
+    found = collect(args.detect, args.limit, args.model, args.turn, args.detector, turns, not args.no_second_look)
     photos, detections = len(found), sum(len(reads) for reads in found)
     plates = sum(on_plate for reads in found for _, on_plate in reads)
     print(f"{photos} photos, {detections} detections, {plates} on true plates")

@@ -174,6 +174,21 @@ def test_a_crop_not_read_confidently_gets_a_second_look_in_several_views_and_the
     assert reader.calls == [[120, 96, 40]] and [r.text for r in once] == ["1234BCD", "234BCD", "234BCD"]
 
 
+def test_a_detection_not_read_confidently_gets_the_second_look_too():
+    image = np.full((200, 400, 3), 200, np.uint8)
+    box = (100.0, 80.0, 80.0, 20.0)  # cut with a 10% margin: 96 px wide, read unsurely one short
+    x, y, w, h = box
+    detection = Detection(box, np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]]), 0.8)
+    reader = _EdgeSensitiveReader()
+    [read] = read_detections(image, [detection], reader)  # type: ignore[arg-type]
+    assert [len(call) for call in reader.calls] == [1, len(SECOND_LOOK_VIEWS)]
+    assert read.text == "1234BCD" and read.extra["second_look"]["agreeing"] == 4
+    assert read.box == box and read.detection_confidence == 0.8
+    reader.calls.clear()
+    [once] = read_detections(image, [detection], reader, second_look=False)  # type: ignore[arg-type]
+    assert reader.calls == [[96]] and once.text == "234BCD"
+
+
 class _TiltSensitiveReader:
     """Reads crops by their grey level: a confident plate (200), a tilted plate whose views all
     agree on a wrong read (50), the plate cut out upright by the search (77, 0.95) or a poorer

@@ -65,7 +65,7 @@ class Reader:
         rgb = load_image(image)
         if boxes is not None:
             return read_at_boxes(rgb, boxes, self.recognizer, self._locator(), self.second_look)
-        return read_full_image(rgb, self.detector, self.recognizer, self.plate_filter, self.turns)
+        return read_full_image(rgb, self.detector, self.recognizer, self.plate_filter, self.turns, self.second_look)
 
     def read_crop(self, image) -> PlateRead:
         """One plate crop (a box cut out with a little margin); empty text when it holds no readable plate."""

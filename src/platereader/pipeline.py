@@ -143,12 +143,14 @@ def _repeats(read: PlateRead, other: PlateRead, o_first: bool) -> bool:
 
 
 def read_detections(
-    image: np.ndarray, detections: list[Detection], recognizer: Recognizer, detector: Detector | None = None
+    image: np.ndarray, detections: list[Detection], recognizer: Recognizer, detector: Detector | None = None, second_look: bool = True
 ) -> list[PlateRead]:
-    """Read every detection (straightened by its corners) and note where it was found. With the
-    ``detector``, a tilted plate not read confidently is found again turned upright (its corners
-    cover only part of a plate tilted more than the detector learnt), and the more confident read kept;
-    when the detection was a piece of the plate found, the read reports that plate's box and corners."""
+    """Read every detection (straightened by its corners) and note where it was found. With
+    ``second_look``, a detection not read confidently is read again in SECOND_LOOK_VIEWS of its
+    better crop, as in ``read_crops``. With the ``detector``, a tilted plate not read confidently as
+    given is found again turned upright (its corners cover only part of a plate tilted more than the
+    detector learnt), and the more confident read kept; when the detection was a piece of the plate
+    found, the read reports that plate's box and corners."""
     if not detections:
         return []
     crops, owner = [], []
@@ -156,13 +158,19 @@ def read_detections(
         views = plate_crops(image, det.box, det.corners)
         crops += views
         owner += [i] * len(views)
-    best: dict[int, PlateRead] = {}
-    for read, i in zip(recognizer.read_crops(crops), owner, strict=True):
-        if i not in best or read.confidence > best[i].confidence:
-            best[i] = read
-    reads = [best[i] for i in range(len(detections))]
+    first = recognizer.read_crops(crops)
+    best: dict[int, int] = {}  # each detection's more confident crop
+    for k, i in enumerate(owner):
+        if i not in best or first[k].confidence > first[best[i]].confidence:
+            best[i] = k
+    chosen = [best[i] for i in range(len(detections))]
+    as_given = [first[k] for k in chosen]
+    reads = _second_look([crops[k] for k in chosen], as_given, recognizer) if second_look else as_given
     if detector is not None:
-        reads = [_upright_if_better(image, det, read, recognizer, detector) for det, read in zip(detections, reads, strict=True)]
+        reads = [
+            _better_located(_upright_if_better(image, det, first_read, recognizer, detector), read)
+            for det, first_read, read in zip(detections, as_given, reads, strict=True)
+        ]
     h, w = image.shape[:2]
     for read, det in zip(reads, detections, strict=True):
         located = read.extra.pop("located_corners", None)
@@ -174,6 +182,12 @@ def read_detections(
             read.corners = np.asarray(det.corners, float).tolist()
         read.detection_confidence = float(det.confidence)
     return reads
+
+
+def _better_located(searched: PlateRead, read: PlateRead) -> PlateRead:
+    """The plate found again (``searched``, from the read as given) where it is more confident than
+    ``read`` (after any second look): views of a tilted crop can agree on a wrong read."""
+    return searched if searched.extra.get("located") and searched.confidence > read.confidence else read
 
 
 def _upright_if_better(image: np.ndarray, det: Detection, read: PlateRead, recognizer: Recognizer, detector: Detector) -> PlateRead:
@@ -234,20 +248,27 @@ def parse_turns(text: str) -> tuple[float, ...]:
 
 
 def read_full_image(
-    image: np.ndarray, detector: Detector, recognizer: Recognizer, plate_filter: PlateFilter, turns: Sequence[float] = ()
+    image: np.ndarray,
+    detector: Detector,
+    recognizer: Recognizer,
+    plate_filter: PlateFilter,
+    turns: Sequence[float] = (),
+    second_look: bool = True,
 ) -> list[PlateRead]:
     """All plates in ``image``, best detection first; false detections are filtered out. With
     ``turns`` (degrees), plates are also looked for in copies of the image turned by each."""
-    return plate_filter.select(read_found_plates(image, detector, recognizer, turns))
+    return plate_filter.select(read_found_plates(image, detector, recognizer, turns, second_look))
 
 
-def read_found_plates(image: np.ndarray, detector: Detector, recognizer: Recognizer, turns: Sequence[float] = ()) -> list[PlateRead]:
+def read_found_plates(
+    image: np.ndarray, detector: Detector, recognizer: Recognizer, turns: Sequence[float] = (), second_look: bool = True
+) -> list[PlateRead]:
     """Every detection read, best detection first, before filtering. With ``turns`` (degrees) the
     detections in copies of the image turned by each follow, moved back onto the image, read and
     marked ``found_turned`` (``PlateFilter.select`` keeps one read per plate): the detector learnt
     plates tilted up to about 10 degrees, so a camera or plate mounted at a roll of 20-30 degrees
     is found whole only in a copy turned back by about that much."""
-    reads = read_detections(image, detector.detect(image), recognizer, detector)
+    reads = read_detections(image, detector.detect(image), recognizer, detector, second_look)
     if not turns:
         return reads
     h, w = image.shape[:2]
@@ -262,7 +283,7 @@ def read_found_plates(image: np.ndarray, detector: Detector, recognizer: Recogni
         found += [moved for det in detector.detect(copy) if (moved := _moved_back(det, back, w, h))]
     found = [d for d in found if not settled or iou_matrix([d.box], settled).max() < SAME_PLATE_IOU]
     # Their corners, found in a turned copy, straighten them: no search for the plate again.
-    for read in read_detections(image, found, recognizer):
+    for read in read_detections(image, found, recognizer, second_look=second_look):
         read.extra = {**read.extra, "found_turned": True}
         reads.append(read)
     return reads
@@ -294,11 +315,10 @@ def read_crops(
     reads = _second_look(crops, as_given, recognizer) if second_look else as_given
     if detector is None:
         return reads
-    out = []
-    for crop, first, read in zip(crops, as_given, reads, strict=True):
-        searched = _located_if_better(crop, first, recognizer, detector, confident)
-        out.append(searched if searched.extra.get("located") and searched.confidence > read.confidence else read)
-    return out
+    return [
+        _better_located(_located_if_better(crop, first, recognizer, detector, confident), read)
+        for crop, first, read in zip(crops, as_given, reads, strict=True)
+    ]
 
 
 def _second_look(crops: list[np.ndarray], reads: list[PlateRead], recognizer: Recognizer) -> list[PlateRead]:
