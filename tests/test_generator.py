@@ -216,3 +216,22 @@ def test_a_tight_crop_share_cuts_crops_at_the_plates_edges():
     assert (loose > 0.05).any(axis=1).mean() > 0.5  # a loose box has room around the plate
     mixed = margins(PlateGenerator(seed=5, tight_crop_share=0.5))
     assert 0.2 < (mixed.max(axis=1) < 0.025).mean() < 0.8
+
+
+def test_characters_keep_clear_of_a_bare_plate_edge():
+    # Long registrations are squeezed to fit, not run to the edge: crops cut up to 2-3% of the
+    # plate's width in at its edges, and a character cut there would still be in the label.
+    generator = PlateGenerator(seed=5)
+    ends = []
+    for i in range(300):
+        spec, flat = generator.flat_plate(i)
+        (left, _), (right, _) = flat.quad[0], flat.quad[1]
+        width = right - left
+        if spec.right_band == "none":
+            ends.append((right - flat.char_boxes[:, 2].max()) / width)
+        if not spec.band:
+            ends.append((flat.char_boxes[:, 0].min() - left) / width)
+    assert len(ends) > 200
+    ends = np.array(ends)
+    # At 5 mm from a bare edge, 8% of these ends lay within 1% of the width, and some touched it.
+    assert ends.min() > 0.005 and (ends < 0.01).mean() < 0.01, (ends.min(), (ends < 0.01).mean())

@@ -22,6 +22,12 @@ EU_YELLOW = (255, 204, 0)
 EMBLEM_WIDTH = {"seal": 0.78, "arms": 0.62, "sticker": 0.62, "dot": 0.3, "none": 0.45}
 GAP_WIDTH = {" ": 0.42, "-": 0.5}
 RANDOM_TEXT = "ABCDEFGHIJKLMNOPRSTUVWXYZ0123456789"
+# Characters keep clear of a plate's bare edge (the UK standard's 11 mm margin; 2% of a 520 mm
+# plate) and sit closer to a band. With 5 mm at a bare edge, long registrations squeezed to fit ran
+# to the edge, and crops cut at the plate's edges (or loose crops cutting up to 3% in) cut off their
+# last character while the label kept it: a tenth of v16's misses on generated plates.
+EDGE_MARGIN_MM = 11.0
+BAND_GAP_MM = 5.0
 
 
 def hex_rgb(value: str) -> tuple[int, int, int]:
@@ -265,7 +271,8 @@ def render_plate(
         _left_band(c, spec, band_w, H, band_font, rng)
     if right_w:
         _right_band(c, spec.right_band, W - right_w, W, H, band_font, rng)
-    x_lo, x_hi = band_w + 5, W - right_w - 5
+    x_lo = band_w + (BAND_GAP_MM if band_w else EDGE_MARGIN_MM)
+    x_hi = W - right_w - (BAND_GAP_MM if right_w else EDGE_MARGIN_MM)
     if furniture.get("green_flash"):
         c.rect(band_w, 0, band_w + 0.04 * W, H, (0, 150, 70))
         x_lo += 0.04 * W
