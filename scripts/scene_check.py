@@ -34,10 +34,15 @@ class Scene:
     boxes: list[np.ndarray]  # x, y, w, h of each plate, in the scene's pixels
 
 
-def make_scene(index: int, seed: int, turn: float) -> Scene:
+def make_scene(index: int, seed: int, turn: float, generator: PlateGenerator | None = None) -> Scene:
+    """Scene ``index``; pass one ``generator`` for all scenes, so its fonts are loaded once."""
     rng = np.random.default_rng([seed, index])
     count = int(rng.integers(1, 4))
-    plates = [PlateGenerator(seed=seed * 1000 + index * 3 + k).flat_plate(0) for k in range(count)]
+    generator = generator or PlateGenerator()
+    plates = []
+    for k in range(count):
+        generator.seed = seed * 1000 + index * 3 + k  # each plate under its own seed
+        plates.append(generator.flat_plate(0))
     background, mounts = street_background(1280, 720, rng, cars=count)
     image, placed = compose_scene(background, [(spec.text, flat) for spec, flat in plates], rng, mounts)
     scale = float(rng.uniform(0.35, 1.0))
@@ -61,9 +66,10 @@ def main() -> None:
     args = parser.parse_args()
     reader = Reader(args.model, second_look=not args.no_second_look)
     iou = 0.3 if args.turn else 0.5
+    generator = PlateGenerator()
     plates = right = false = 0
     for index in tqdm(range(args.scenes), desc="scenes", unit="scene"):
-        scene = make_scene(index, args.seed, args.turn)
+        scene = make_scene(index, args.seed, args.turn, generator)
         kept = reader.read(scene.image)
         pairs = match(np.array([r.box for r in kept]).reshape(-1, 4), np.array(scene.boxes).reshape(-1, 4), iou)
         right += sum(kept[i].text == scene.texts[j] for i, j in pairs)

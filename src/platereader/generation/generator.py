@@ -93,7 +93,7 @@ class PlateGenerator:
         self.out_size = out_size
         self.negative_rate = negative_rate
         self.shots_per_plate = shots_per_plate
-        self._last_plate: tuple[int, tuple] | None = None
+        self._last_plate: tuple[tuple[int, int], tuple] | None = None  # keyed by (seed, plate index)
         # Share of plates with 1-2 characters hidden under grey boxes (target MASK there), for
         # reading data sets that mask part of each registration.
         self.mask_rate = mask_rate
@@ -145,7 +145,7 @@ class PlateGenerator:
 
     def _plate(self, plate_index: int) -> tuple:
         """Draw plate number ``plate_index`` (cached: consecutive samples share it)."""
-        if self._last_plate and self._last_plate[0] == plate_index:
+        if self._last_plate and self._last_plate[0] == (self.seed, plate_index):
             return self._last_plate[1]
         rng = np.random.default_rng([self.seed, plate_index])
         py_rng = random.Random(self.seed * 1_000_003 + plate_index)
@@ -158,7 +158,7 @@ class PlateGenerator:
         masked_in_photo = bool(masked) and self.photo_mask_share > 0 and rng.random() < self.photo_mask_share
         flat_masked = frozenset() if masked_in_photo else masked
         flat = render_plate(spec, scale, rng, py_rng.choice(self.fonts.fonts), frame=rng.random() < 0.35, masked=flat_masked)
-        self._last_plate = (plate_index, (spec, flat, plate_w, masked, masked_in_photo))
+        self._last_plate = ((self.seed, plate_index), (spec, flat, plate_w, masked, masked_in_photo))
         return spec, flat, plate_w, masked, masked_in_photo
 
     def flat_plate(self, index: int) -> tuple[PlateSpec, FlatPlate]:

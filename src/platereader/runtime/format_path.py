@@ -142,7 +142,7 @@ class SlotSequences:
 
     def _best_in_trie(self, trie: _Trie, probs: np.ndarray, alphabet: str) -> list[FormatPath | None]:
         N, T = probs.shape[:2]
-        lp = np.stack([np.log(np.maximum(p, 1e-12)).astype(np.float32) for p in probs])  # N x T x C
+        lp = np.log(np.maximum(probs, 1e-12)).astype(np.float32)  # N x T x C
         chars = np.where(self.set_masks[:, None, None, :], lp[None, :, :, 1:], NEG)  # K x N x T x A
         set_arg = chars.argmax(-1)  # K x N x T
         set_best = np.take_along_axis(chars, set_arg[..., None], -1)[..., 0]
