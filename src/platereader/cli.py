@@ -456,11 +456,6 @@ def _evaluate_full(reader, items):
     "Share of masked plates whose boxes are painted into the finished photo (sharp, in the plate's tint), not onto the plate.",
 )
 @_share_option("--tight-crop-share", 0.0, "Share of generated crops cut at the plate's edges, with no margin (the rest are loose boxes).")
-@_share_option(
-    "--free-text-share",
-    0.0,
-    "Share of generated plates whose characters are drawn at random (any digit or letter in any slot, the format's lengths kept).",
-)
 def train(
     out: Path,
     config: str,
@@ -483,7 +478,6 @@ def train(
     mask_rate: float | None,
     photo_mask_share: float,
     tight_crop_share: float,
-    free_text_share: float,
     unreadable_share: float,
     negative_share: float,
     shots_per_plate: int,
@@ -511,21 +505,16 @@ def train(
     shots_tag = "" if shots_per_plate == SHOTS_PER_PLATE else f"-shots{shots_per_plate}"
     photo_tag = f"-photo{photo_mask_share:g}" if photo_mask_share and mask_rate else ""
     tight_tag = f"-tight{tight_crop_share:g}" if tight_crop_share else ""
-    free_tag = f"-free{free_text_share:g}" if free_text_share else ""
-    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{photo_tag}{tight_tag}{free_tag}{shots_tag}"
+    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{photo_tag}{tight_tag}{shots_tag}"
     val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}{photo_tag}{tight_tag}"
     country_list = countries.split(",") if countries else None
     # The validation plates keep the default shots, so runs with other settings validate on the same crops.
-    # The validation plates keep the formats' own texts (no free text): they measure reading plates.
-    for path, count, s, shots, free in (
-        (cache, train_count, seed, shots_per_plate, free_text_share),
-        (val_cache, 2000, seed + 1, SHOTS_PER_PLATE, 0.0),
-    ):
+    for path, count, s, shots in ((cache, train_count, seed, shots_per_plate), (val_cache, 2000, seed + 1, SHOTS_PER_PLATE)):
         if not (path / "images.npy").exists():
             build_cache(
                 path, count, size, s, list(font_dirs), country_list,
                 workers=workers, mask_rate=mask_rate, shots_per_plate=shots, photo_mask_share=photo_mask_share,
-                tight_crop_share=tight_crop_share, free_text_share=free,
+                tight_crop_share=tight_crop_share,
             )  # fmt: skip
     options = TrainOptions(
         out=out,

@@ -22,7 +22,6 @@ from platereader.runtime.preprocess import resize_crop
 # Each drawn plate is photographed this many times (new pose, crop, light, optics): drawing costs
 # as much as shooting, and a plate seen twice under different damage is no loss.
 SHOTS_PER_PLATE = 3
-FREE_TEXT_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 PREFERRED_FONT_RATE = 0.75  # the rest get any pool font, so no single font is memorised
 
 
@@ -87,7 +86,6 @@ class PlateGenerator:
         photo_mask_share: float = 0.0,
         two_row_share: float = 0.0,
         tight_crop_share: float = 0.0,
-        free_text_share: float = 0.0,
     ):
         self.countries: dict[str, Country] = load_countries(countries, format_files)
         self.fonts = FontPool(font_dirs)
@@ -111,11 +109,6 @@ class PlateGenerator:
         # Share of crops cut at the plate's edges (the rest have -3..20% of its width as margin per
         # side, as a detector's loose box): data sets such as uc3m cut their crops so.
         self.tight_crop_share = tight_crop_share
-        # Share of plates whose characters are redrawn at random (any digit or letter in any slot,
-        # the format's lengths and layout kept). Nearly every format starts with letters, so a
-        # network learns that the first character is one: Spain's leading 0 is then read O (uc3m).
-        # Free text makes it read the glyph, and leaves what a slot may hold to the grammar.
-        self.free_text_share = free_text_share
         self._codes = list(self.countries)
         self._weights = [c.weight for c in self.countries.values()]
         self._two_row_codes = [code for code, c in self.countries.items() if any(_two_row_layouts(f) for f in c.formats)]
@@ -148,9 +141,6 @@ class PlateGenerator:
         spec = PlateSpec(country, fmt, layout, fmt.sample_groups(rng), colors, self._font(code, rng), band, right_band, rng.random() < 0.5)
         # Drawn only for countries with glyph shapes, so the others' plates stay as they were.
         spec.drawn_as = {g.char: g.drawn_as for g in country.glyph_shapes if rng.random() < g.share}
-        # Drawn only with a free-text share, so plates of generators without one stay as they were.
-        if self.free_text_share and rng.random() < self.free_text_share:
-            spec.groups = ["".join(rng.choice(FREE_TEXT_CHARS) for _ in group) for group in spec.groups]
         return spec
 
     def _plate(self, plate_index: int) -> tuple:

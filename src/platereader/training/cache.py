@@ -30,7 +30,6 @@ def build_cache(
     shots_per_plate: int = SHOTS_PER_PLATE,
     photo_mask_share: float = 0.0,
     tight_crop_share: float = 0.0,
-    free_text_share: float = 0.0,
 ) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     width, height = size
@@ -43,7 +42,6 @@ def build_cache(
         shots_per_plate=shots_per_plate,
         photo_mask_share=photo_mask_share,
         tight_crop_share=tight_crop_share,
-        free_text_share=free_text_share,
     )
     images = np.lib.format.open_memmap(out / "images.tmp.npy", mode="w+", dtype=np.uint8, shape=(count, height, width))
     with open(out / "labels.jsonl", "w", encoding="utf-8") as labels, tqdm(total=count, desc=f"render {out.name}", unit="img") as bar:
@@ -73,7 +71,6 @@ def build_cache(
                 "shots_per_plate": shots_per_plate,
                 "photo_mask_share": photo_mask_share,
                 "tight_crop_share": tight_crop_share,
-                "free_text_share": free_text_share,
             }
         )
     )
