@@ -21,11 +21,6 @@ EU_BLUE = (0, 51, 153)
 EU_YELLOW = (255, 204, 0)
 EMBLEM_WIDTH = {"seal": 0.78, "arms": 0.62, "sticker": 0.62, "dot": 0.3, "none": 0.45}
 GAP_WIDTH = {" ": 0.42, "-": 0.5}
-# Per-plate stroke change of registration characters, in pixels a side at the glyph cache's 64 px
-# cap height (1 px a side = 3% of the cap on the stroke's width), and how often each is drawn.
-STROKE_STEPS_PX = (-2, -1, 0, 1)
-STROKE_STEP_SHARES = (0.15, 0.3, 0.4, 0.15)
-MIN_STROKE_PX = 6  # thinning stops here (0.09 of the cap), so light cuts do not fade away
 RANDOM_TEXT = "ABCDEFGHIJKLMNOPRSTUVWXYZ0123456789"
 # Characters keep clear of a plate's bare edge (the UK standard's 11 mm margin; 2% of a 520 mm
 # plate) and sit closer to a band. With 5 mm at a bare edge, long registrations squeezed to fit ran
@@ -102,20 +97,17 @@ class _Canvas:
     def circle(self, x: float, y: float, r: float, color, thickness: int = -1) -> None:
         cv2.circle(self.rgb, self.px(x, y), max(1, round(r * self.s)), color, thickness, cv2.LINE_AA)
 
-    def glyph(
-        self, font: Font, ch: str, x: float, y: float, w: float, h: float, color=None, stroke_px: int = 0
-    ) -> tuple[int, int, int, int]:
+    def glyph(self, font: Font, ch: str, x: float, y: float, w: float, h: float, color=None) -> tuple[int, int, int, int]:
         """Paste a glyph scaled to cap height h (mm) and width w (mm) at top-left (x, y).
 
         With color None it goes to the text mask (a registration character); otherwise it is
-        painted straight onto the plate as furniture. ``stroke_px`` thickens (> 0) or thins (< 0)
-        every stroke by that many pixels on each side, at the glyph cache's cap height.
+        painted straight onto the plate as furniture.
         """
         g = font.glyph(ch)
         k = h * self.s / CACHE_CAP_PX
         gw = max(1, round(w * self.s))
         gh = max(1, round(g.mask.shape[0] * k))
-        mask = cv2.resize(_vary_stroke(g.mask, stroke_px), (gw, gh), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+        mask = cv2.resize(g.mask, (gw, gh), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
         x0, y0 = self.px(x, y)
         y0 += round(g.top * k)
         H, W = self.text.shape
@@ -237,28 +229,6 @@ def _right_band(c: _Canvas, kind: str, x0: float, W: float, H: float, font: Font
         _small_text(c, font, prov, x0 + bw * 0.14, H * 0.6, H * 0.28, (250, 250, 250), bw * 0.72)
 
 
-def _stroke_change(font: Font, wanted_px: int) -> int:
-    """``wanted_px`` (a side), thinning only while the font's strokes stay MIN_STROKE_PX wide."""
-    if wanted_px >= 0:
-        return wanted_px
-    i = font.glyph("I").mask
-    stroke = int((i[i.shape[0] // 2] > 127).sum())
-    return max(wanted_px, -max(0, (stroke - MIN_STROKE_PX) // 2))
-
-
-def _vary_stroke(mask: np.ndarray, stroke_px: int) -> np.ndarray:
-    """The glyph mask with strokes ``stroke_px`` thicker a side; a thickened glyph grows by as
-    much all round (cached masks end at the ink), so it is drawn a little smaller in its cell."""
-    if stroke_px == 0:
-        return mask
-    r = abs(stroke_px)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)
-    padded = cv2.copyMakeBorder(mask, r, r, r, r, cv2.BORDER_CONSTANT, value=0)  # ink ends at the mask's edge
-    if stroke_px < 0:
-        return cv2.erode(padded, kernel)[r:-r, r:-r]
-    return cv2.dilate(padded, kernel)
-
-
 def _char_width(font: Font, ch: str, spec: PlateSpec, rng: np.random.Generator) -> float:
     """Glyph width in cap heights: the font's own proportions, normalised to the country's width."""
     native = font.glyph(ch).mask.shape[1] / CACHE_CAP_PX
@@ -328,9 +298,6 @@ def render_plate(
     cap *= rng.uniform(0.95, 1.03)
     v_gap = (avail_h - n * cap) / (n + 1)
     spacing = 0.1 * cap * rng.uniform(0.7, 1.3)
-    # Plate lettering is often lighter than the pool's many bold cuts (Spain's strokes are 1/8 of
-    # the cap height), so strokes vary per plate, more often thinner (synth.md: stroke +-3% of cap).
-    stroke_px = _stroke_change(spec.font, int(rng.choice(STROKE_STEPS_PX, p=STROKE_STEP_SHARES)))
 
     boxes: list[tuple[int, int, int, int]] = []
     for r, items in enumerate(rows):
@@ -351,7 +318,7 @@ def render_plate(
             w *= squeeze
             if kind == "char":
                 jx, jy = rng.uniform(-0.02, 0.02) * w, rng.uniform(-0.01, 0.01) * cap
-                boxes.append(c.glyph(spec.font, spec.drawn_as.get(value, value), x + jx, y_top + jy, w, cap, stroke_px=stroke_px))
+                boxes.append(c.glyph(spec.font, spec.drawn_as.get(value, value), x + jx, y_top + jy, w, cap))
             elif kind == "sep" and value == "-":
                 t = cap * 0.09
                 a, b = c.px(x + w * 0.2, y_top + cap / 2 - t / 2)
