@@ -238,22 +238,3 @@ def test_characters_keep_clear_of_a_bare_plate_edge():
     # At 5 mm from a bare edge, 8% of these ends lay within 1% of the width, and some touched it.
     assert ends.min() > 0.005 and (ends < 0.01).mean() < 0.01, (ends.min(), (ends < 0.01).mean())
 
-
-def test_spains_w_is_drawn_as_an_upside_down_m():
-    from dataclasses import replace
-
-    from platereader.generation.render import render_plate
-
-    gen = PlateGenerator(seed=3, countries=["ES"])
-    specs = [gen.spec(random.Random(i)) for i in range(400)]
-    with_w = [s for s in specs if "W" in s.text]
-    assert 0.7 < sum(s.upside_down == {"W"} and s.drawn_as == {"W": "M"} for s in with_w) / len(with_w) < 0.9
-    spec = next(s for s in with_w if s.upside_down)
-    draw = lambda **kw: render_plate(replace(spec, **kw), 4.0, np.random.default_rng(0), spec.font, frame=False)  # noqa: E731
-    turned, m_shape = draw(), draw(upside_down=set())
-    assert np.array_equal(turned.char_boxes, m_shape.char_boxes)  # the W keeps its place and width
-    k = spec.text.index("W")
-    x0, y0, x1, y1 = turned.char_boxes[k].astype(int)
-    ink = lambda plate: plate.text_mask[y0:y1, x0:x1].astype(np.float32) / 255  # noqa: E731
-    assert np.abs(ink(turned) - ink(m_shape)[::-1]).mean() < 0.02  # the M, turned over
-    assert np.abs(ink(turned) - ink(m_shape)).mean() > 0.05
