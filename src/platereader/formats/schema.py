@@ -209,7 +209,6 @@ class GlyphShape(Strict):
     char: str = Field(min_length=1, max_length=1)
     drawn_as: str = Field(min_length=1, max_length=1)
     share: float = Field(1.0, ge=0, le=1)  # of the country's plates: plate makers differ
-    upside_down: bool = False  # the other character's shape turned upside down (Spain's W is an M so)
 
     @field_validator("char", "drawn_as")
     @classmethod

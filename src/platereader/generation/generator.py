@@ -140,9 +140,7 @@ class PlateGenerator:
         right_band = fmt.right_band if fmt.right_band is not None else country.right_band
         spec = PlateSpec(country, fmt, layout, fmt.sample_groups(rng), colors, self._font(code, rng), band, right_band, rng.random() < 0.5)
         # Drawn only for countries with glyph shapes, so the others' plates stay as they were.
-        shapes = [g for g in country.glyph_shapes if rng.random() < g.share]
-        spec.drawn_as = {g.char: g.drawn_as for g in shapes}
-        spec.upside_down = {g.char for g in shapes if g.upside_down}
+        spec.drawn_as = {g.char: g.drawn_as for g in country.glyph_shapes if rng.random() < g.share}
         return spec
 
     def _plate(self, plate_index: int) -> tuple:

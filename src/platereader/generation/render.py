@@ -48,7 +48,6 @@ class PlateSpec:
     right_band: str
     rear: bool
     drawn_as: dict[str, str] = field(default_factory=dict)  # the country's glyph shapes on this plate
-    upside_down: set[str] = field(default_factory=set)  # characters whose drawn_as shape is turned over
 
     @property
     def text(self) -> str:
@@ -98,20 +97,17 @@ class _Canvas:
     def circle(self, x: float, y: float, r: float, color, thickness: int = -1) -> None:
         cv2.circle(self.rgb, self.px(x, y), max(1, round(r * self.s)), color, thickness, cv2.LINE_AA)
 
-    def glyph(
-        self, font: Font, ch: str, x: float, y: float, w: float, h: float, color=None, upside_down: bool = False
-    ) -> tuple[int, int, int, int]:
+    def glyph(self, font: Font, ch: str, x: float, y: float, w: float, h: float, color=None) -> tuple[int, int, int, int]:
         """Paste a glyph scaled to cap height h (mm) and width w (mm) at top-left (x, y).
 
         With color None it goes to the text mask (a registration character); otherwise it is
-        painted straight onto the plate as furniture. ``upside_down`` turns the shape over.
+        painted straight onto the plate as furniture.
         """
         g = font.glyph(ch)
         k = h * self.s / CACHE_CAP_PX
         gw = max(1, round(w * self.s))
         gh = max(1, round(g.mask.shape[0] * k))
-        shape = g.mask[::-1] if upside_down else g.mask
-        mask = cv2.resize(shape, (gw, gh), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+        mask = cv2.resize(g.mask, (gw, gh), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
         x0, y0 = self.px(x, y)
         y0 += round(g.top * k)
         H, W = self.text.shape
@@ -322,8 +318,7 @@ def render_plate(
             w *= squeeze
             if kind == "char":
                 jx, jy = rng.uniform(-0.02, 0.02) * w, rng.uniform(-0.01, 0.01) * cap
-                drawn = spec.drawn_as.get(value, value)
-                boxes.append(c.glyph(spec.font, drawn, x + jx, y_top + jy, w, cap, upside_down=value in spec.upside_down))
+                boxes.append(c.glyph(spec.font, spec.drawn_as.get(value, value), x + jx, y_top + jy, w, cap))
             elif kind == "sep" and value == "-":
                 t = cap * 0.09
                 a, b = c.px(x + w * 0.2, y_top + cap / 2 - t / 2)
