@@ -237,4 +237,3 @@ def test_characters_keep_clear_of_a_bare_plate_edge():
     ends = np.array(ends)
     # At 5 mm from a bare edge, 8% of these ends lay within 1% of the width, and some touched it.
     assert ends.min() > 0.005 and (ends < 0.01).mean() < 0.01, (ends.min(), (ends < 0.01).mean())
-
