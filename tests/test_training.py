@@ -51,6 +51,20 @@ def test_a_tight_crop_share_reaches_the_cache(tmp_path):
     assert not np.array_equal(load_cache(loose)[0], load_cache(tight)[0])
 
 
+def test_train_refuses_a_cache_rendered_for_other_settings(tmp_path):
+    from click.testing import CliRunner
+
+    from platereader.cli import main
+
+    german = build_cache(tmp_path / "cache", 100, (128, 32), seed=0, countries=["DE"], workers=0)
+    args = ["train", "--out", str(tmp_path / "out"), "--config", "ctc_micro", "--steps", "1", "--train-count", "100"]
+    args += ["--cache", str(german), "--mask-rate", "0", "--workers", "0"]
+    result = CliRunner().invoke(main, [*args, "--countries", "FR"])
+    assert result.exit_code != 0
+    assert "rendered with other settings" in result.output and "countries ['DE'] (this run: ['FR'])" in result.output
+    assert not (tmp_path / "out" / "last.pt").exists()  # nothing trained on the German plates
+
+
 def test_training_writes_checkpoints_and_history(tiny_run):
     root, _, summary = tiny_run
     assert summary["steps"] == 4

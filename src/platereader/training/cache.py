@@ -58,23 +58,47 @@ def build_cache(
     images.flush()
     del images
     (out / "images.tmp.npy").rename(out / "images.npy")
-    (out / "meta.json").write_text(
-        json.dumps(
-            {
-                "count": count,
-                "width": width,
-                "height": height,
-                "seed": seed,
-                "font_dirs": [str(d) for d in font_dirs or []],
-                "countries": countries,
-                "mask_rate": mask_rate,
-                "shots_per_plate": shots_per_plate,
-                "photo_mask_share": photo_mask_share,
-                "tight_crop_share": tight_crop_share,
-            }
-        )
-    )
+    settings = cache_settings(count, size, seed, font_dirs, countries, mask_rate, shots_per_plate, photo_mask_share, tight_crop_share)
+    (out / "meta.json").write_text(json.dumps(settings))
     return out
+
+
+def cache_settings(
+    count: int,
+    size: tuple[int, int],
+    seed: int,
+    font_dirs: list[Path] | None = None,
+    countries: list[str] | None = None,
+    mask_rate: float = 0.0,
+    shots_per_plate: int = SHOTS_PER_PLATE,
+    photo_mask_share: float = 0.0,
+    tight_crop_share: float = 0.0,
+) -> dict:
+    """What a cache's meta.json records of the settings it was rendered with."""
+    width, height = size
+    return {
+        "count": count,
+        "width": width,
+        "height": height,
+        "seed": seed,
+        "font_dirs": [str(d) for d in font_dirs or []],
+        "countries": countries,
+        "mask_rate": mask_rate,
+        "shots_per_plate": shots_per_plate,
+        "photo_mask_share": photo_mask_share,
+        "tight_crop_share": tight_crop_share,
+    }
+
+
+def cache_mismatches(path: Path, wanted: dict) -> list[str]:
+    """How an existing cache's recorded settings differ from ``wanted`` (``cache_settings``): a cache
+    is reused by its folder name, which does not name every setting (countries, fonts), so a run
+    must not train on plates rendered for another."""
+    meta_file = path / "meta.json"
+    if not meta_file.exists():
+        return ["no meta.json (an interrupted render?)"]
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    return [f"{key} {meta.get(key)!r} (this run: {value!r})" for key, value in wanted.items() if meta.get(key) != value]
 
 
 def load_cache(path: Path) -> tuple[np.ndarray, list[dict]]:
