@@ -9,7 +9,9 @@ one onnxruntime thread, median of many runs. Throughput: batches of 64, two thre
 read as given (the recognizer alone, with its second look at unsure crops unless
 ``--no-second-look``); with ``--located`` as ``Reader`` reads them by default (latency and
 throughput stay the recognizer's own: one read of one confident crop). ``--uc3m-train`` reads uc3m's train split
-instead of the reported subsets: the set a new recognizer's shipping rule is judged on.
+instead of the reported subsets: the set a new recognizer's shipping rule is judged on. With
+``--countries`` the shipped model for those countries reads (a regional one where one covers them,
+``weights/recognizers.yaml``) unless ``--model`` names one.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from platereader.evaluation import score
 from platereader.generation import PlateGenerator
 from platereader.pipeline import read_crops
 from platereader.runtime.images import load_image
-from platereader.runtime.recognizer import DEFAULT_MODEL, DEFAULT_MODEL_INT8, Recognizer
+from platereader.runtime.recognizer import Recognizer
+from platereader.runtime.shipped import shipped_recognizer
 from platereader.training.devsets import dev_subsets
 
 SUBSETS = ("roboflow_es_gb", "roboflow_all", "fer_hr_test", "uc3m_test", "openalpr_br")
@@ -102,8 +105,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "dev")
     parser.add_argument("--synthetic", type=int, default=2000)
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    parser.add_argument("--int8-model", type=Path, default=DEFAULT_MODEL_INT8)
+    parser.add_argument("--model", type=Path, default=None, help="recognizer ONNX (default: the shipped one for --countries)")
+    parser.add_argument("--int8-model", type=Path, default=None, help="int8 recognizer ONNX (default: the shipped one for --countries)")
     parser.add_argument("--countries", default="", help="fit reads to these countries' formats only (e.g. ES)")
     parser.add_argument(
         "--located", action="store_true", help="read crops as Reader does by default: a crop not read confidently is searched for its plate"
@@ -126,7 +129,8 @@ def main() -> None:
     else:
         print(f"(dev set {args.dev} absent: synthetic accuracy only)")
 
-    models = {"fp32": args.model, "int8": args.int8_model}
+    models = {"fp32": args.model or shipped_recognizer(False, countries), "int8": args.int8_model or shipped_recognizer(True, countries)}
+    print("models: " + ", ".join(f"{kind} {path.name}" for kind, path in models.items()))
     models = {k: v for k, v in models.items() if v.is_file()}
     rows = {}
     detector = Detector(threads=2) if args.located else None

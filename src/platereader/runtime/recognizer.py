@@ -16,8 +16,8 @@ from platereader.runtime.decode import Decoded, best_layout, decode_batch, layou
 from platereader.runtime.grammar import Grammar
 from platereader.runtime.preprocess import crops_to_tensor
 from platereader.runtime.session import open_session
+from platereader.runtime.shipped import WEIGHTS_DIR, shipped_recognizer
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_MODEL = WEIGHTS_DIR / "recognizer.onnx"
 DEFAULT_MODEL_INT8 = WEIGHTS_DIR / "recognizer.int8.onnx"
 
@@ -58,7 +58,8 @@ class PlateRead:
 
 class Recognizer:
     """Reads plate crops. ``threads`` caps onnxruntime's intra-op threads (1 for latency);
-    ``countries`` (codes) limits the grammar to those countries' formats.
+    ``countries`` (codes) limits the grammar to those countries' formats and, without a
+    ``model_path``, picks a shipped regional model for them if there is one (``runtime/shipped.py``).
 
     ``privacy_masks``: whether the crops may have characters greyed out, as some public data sets
     do (uc3m); only then can a read hold the mask character ``?``. Camera images never do, and
@@ -77,7 +78,7 @@ class Recognizer:
         privacy_masks: bool = False,
         band_guard: bool = True,
     ):
-        path = Path(model_path) if model_path else (DEFAULT_MODEL_INT8 if int8 else DEFAULT_MODEL)
+        path = Path(model_path) if model_path else shipped_recognizer(int8, countries)
         self.session, meta = open_session(path, "recognizer", "platereader_config", threads)
         self.config = json.loads(meta["platereader_config"])
         self.alphabet: str = meta["platereader_alphabet"]

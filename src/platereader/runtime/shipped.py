@@ -1,0 +1,54 @@
+"""Which shipped recognizer reads: the general one, or a regional one fine-tuned for the countries
+a reader is restricted to (``weights/recognizers.yaml``, validated here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, field_validator
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+MANIFEST = WEIGHTS_DIR / "recognizers.yaml"
+
+
+class RecognizerFiles(BaseModel):
+    fp32: str = Field(min_length=1)  # file names in WEIGHTS_DIR
+    int8: str = Field(min_length=1)
+
+
+class RegionalRecognizer(RecognizerFiles):
+    countries: list[str] = Field(min_length=1)  # the country codes it was fine-tuned for
+
+    @field_validator("countries")
+    @classmethod
+    def _upper(cls, codes: list[str]) -> list[str]:
+        return [c.upper() for c in codes]
+
+
+class ShippedRecognizers(BaseModel):
+    general: RecognizerFiles
+    regional: list[RegionalRecognizer] = Field(default_factory=list)
+
+    def choose(self, countries: Sequence[str] | None) -> RecognizerFiles:
+        """The regional model whose countries cover all of ``countries`` (the narrowest such), else
+        the general one: a model fine-tuned for Spain knows no other country's plates."""
+        wanted = {c.upper() for c in countries or ()}
+        covering = [r for r in self.regional if wanted and wanted <= set(r.countries)]
+        return min(covering, key=lambda r: len(r.countries)) if covering else self.general
+
+
+@cache
+def load_manifest(path: Path = MANIFEST) -> ShippedRecognizers:
+    try:
+        return ShippedRecognizers.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValueError) as exc:
+        raise ValueError(f"{path}: bad recognizer manifest: {exc}") from exc
+
+
+def shipped_recognizer(int8: bool = False, countries: Sequence[str] | None = None, manifest: Path = MANIFEST) -> Path:
+    """The shipped recognizer file for a reader restricted to ``countries`` (None: all)."""
+    files = load_manifest(manifest).choose(countries)
+    return manifest.parent / (files.int8 if int8 else files.fp32)

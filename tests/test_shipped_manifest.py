@@ -1,0 +1,51 @@
+"""Which shipped recognizer a reader gets: the general one, or a regional one for its countries."""
+
+from __future__ import annotations
+
+import pytest
+
+from platereader.runtime.recognizer import Recognizer
+from platereader.runtime.shipped import MANIFEST, ShippedRecognizers, load_manifest, shipped_recognizer
+
+TWO_REGIONS = ShippedRecognizers.model_validate(
+    {
+        "general": {"fp32": "g.onnx", "int8": "g.int8.onnx"},
+        "regional": [
+            {"countries": ["es", "pt"], "fp32": "iberia.onnx", "int8": "iberia.int8.onnx"},
+            {"countries": ["ES"], "fp32": "es.onnx", "int8": "es.int8.onnx"},
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("countries", "chosen"),
+    [
+        (None, "g.onnx"),
+        (["ES"], "es.onnx"),
+        (["es"], "es.onnx"),
+        (["PT"], "iberia.onnx"),
+        (["ES", "PT"], "iberia.onnx"),
+        (["ES", "FR"], "g.onnx"),
+    ],
+)
+def test_the_narrowest_regional_model_that_covers_every_country_reads(countries, chosen):
+    assert TWO_REGIONS.choose(countries).fp32 == chosen
+
+
+def test_a_bad_manifest_names_its_file(tmp_path):
+    bad = tmp_path / "recognizers.yaml"
+    bad.write_text("general: {fp32: recognizer.onnx}\n")  # no int8 file
+    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml: bad recognizer manifest.*general.int8"):
+        shipped_recognizer(manifest=bad)
+
+
+def test_every_shipped_recognizer_opens_and_readers_get_theirs():
+    manifest = load_manifest(MANIFEST)
+    for files in [manifest.general, *manifest.regional]:
+        for name in (files.fp32, files.int8):
+            assert Recognizer(MANIFEST.parent / name, threads=1).alphabet  # a platereader recognizer
+    for regional in manifest.regional:
+        assert Recognizer(countries=regional.countries, threads=1).path.name == regional.fp32
+        assert Recognizer(countries=regional.countries, int8=True, threads=1).path.name == regional.int8
+    assert Recognizer(threads=1).path.name == manifest.general.fp32
