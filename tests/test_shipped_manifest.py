@@ -38,6 +38,9 @@ def test_a_bad_manifest_names_its_file(tmp_path):
     bad.write_text("general: {fp32: recognizer.onnx}\n")  # no int8 file
     with pytest.raises(ValueError, match=r"(?s)recognizers.yaml: bad recognizer manifest.*general.int8"):
         shipped_recognizer(manifest=bad)
+    bad.write_text("general: {fp32: a.onnx, int8: b.onnx}\nregional: [{countries: [ES], fp32: c.onnx, int8: d.onnx, contries: [PT]}]\n")
+    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*contries"):
+        shipped_recognizer(manifest=bad)  # a misspelt key is not ignored
 
 
 def test_every_shipped_recognizer_opens_and_readers_get_theirs():

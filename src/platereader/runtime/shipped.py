@@ -8,13 +8,15 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 MANIFEST = WEIGHTS_DIR / "recognizers.yaml"
 
 
 class RecognizerFiles(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key fails rather than being ignored
+
     fp32: str = Field(min_length=1)  # file names in WEIGHTS_DIR
     int8: str = Field(min_length=1)
 
@@ -29,6 +31,8 @@ class RegionalRecognizer(RecognizerFiles):
 
 
 class ShippedRecognizers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     general: RecognizerFiles
     regional: list[RegionalRecognizer] = Field(default_factory=list)
 

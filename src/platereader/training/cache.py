@@ -82,7 +82,7 @@ def cache_settings(
         "height": height,
         "seed": seed,
         "font_dirs": [str(d) for d in font_dirs or []],
-        "countries": countries,
+        "countries": [c.upper() for c in countries] if countries else None,
         "mask_rate": mask_rate,
         "shots_per_plate": shots_per_plate,
         "photo_mask_share": photo_mask_share,
