@@ -101,6 +101,18 @@ def test_eval_prints_accuracy_and_writes_report(tmp_path):
     assert result.exit_code == 0, result.output
     assert "exact match:" in result.stdout and "character error rate" in result.stdout
     assert (tmp_path / "rep" / "index.html").is_file()
+    assert "recognizer: " in result.stderr and "recognizer.onnx" in result.stderr
+
+
+@needs_model
+def test_eval_with_countries_says_which_recognizer_read():
+    from platereader.runtime.shipped import load_manifest
+
+    manifest = REPO / "examples" / "crops" / "labels.jsonl"
+    for regional in load_manifest().regional:
+        result = CliRunner().invoke(main, ["eval", "--crop", "--no-locate", "--countries", ",".join(regional.countries), str(manifest)])
+        assert result.exit_code == 0, result.output
+        assert result.stderr.split("recognizer: ")[1].split()[0].endswith(regional.fp32)
 
 
 @needs_model

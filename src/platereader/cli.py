@@ -361,6 +361,7 @@ def evaluate(
         click.echo(f"{manifest} has masked plates (text_masked): reading with --privacy-masks", err=True)
         privacy_masks = True
     reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look)
+    click.echo(f"recognizer: {reader.recognizer.path}", err=True)  # --countries may pick a regional model
     if crop:
         if reader.locate_in_crops:
             _load_detector(reader)
