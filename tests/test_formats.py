@@ -135,9 +135,6 @@ def test_a_user_format_file_adds_a_country(tmp_path):
         (lambda s: s.replace("sources: [a test]", "sources: []"), "sources"),
         (lambda s: s + "colour: red\n", "colour"),  # unknown field
         (lambda s: s + 'glyph_shapes: [{char: "0", drawn_as: "ø"}]\n', "glyph_shapes.0.drawn_as"),
-        (lambda s: s + 'glyph_shapes: [{char: "M"}]\n', "glyph_shapes.0"),  # neither drawn_as nor stems_v
-        (lambda s: s + 'glyph_shapes: [{char: "M", drawn_as: "W", stems_v: {}}]\n', "glyph_shapes.0"),  # both
-        (lambda s: s + 'glyph_shapes: [{char: "M", stems_v: {vertex: [0.7, 0.5]}}]\n', "glyph_shapes.0.stems_v.vertex"),
         (lambda s: s.replace("name: standard", "name: standard\n    classes: {Z: 'a'}"), "formats.0.classes"),
     ],
 )

@@ -186,38 +186,6 @@ def test_a_glyph_shape_draws_the_character_as_another_at_its_own_width():
     assert len(changed) > 0 and all(inside)  # only the zeros look different
 
 
-def test_a_built_glyph_has_upright_stems_and_a_v_pointing_where_asked():
-    from platereader.generation.fonts import CACHE_CAP_PX, FontPool, stem_width, stems_v_glyph
-
-    font = FontPool().fonts[0]
-    for vertex in (0.5, 0.7):
-        m = stems_v_glyph(font, "M", vertex, inverted=False).mask > 127
-        w = stems_v_glyph(font, "M", vertex, inverted=True).mask > 127
-        assert m.shape == (CACHE_CAP_PX, font.glyph("M").mask.shape[1])
-        assert np.array_equal(w, m[::-1])  # W is the M turned over
-        stem = round(stem_width(font))
-        assert m[:, : stem - 1].all() and m[:, -(stem - 1) :].all()  # both stems run the full height
-        middle = m[:, m.shape[1] // 2]
-        point = np.flatnonzero(middle).max() / CACHE_CAP_PX  # the V's lowest ink on the centre line
-        assert abs(point - vertex) < 0.06
-        assert not middle[round((vertex + 0.1) * CACHE_CAP_PX) :].any()  # open below the point
-
-
-def test_spain_draws_m_and_w_with_upright_stems_on_most_plates():
-    from platereader.generation.fonts import CACHE_CAP_PX, Glyph
-
-    gen = PlateGenerator(seed=3, countries=["ES"])
-    shapes = [gen.spec(random.Random(i)).drawn_as for i in range(300)]
-    for ch in "MW":
-        built = [d[ch] for d in shapes if ch in d]
-        assert 0.7 < len(built) / len(shapes) < 0.9  # share 0.8: plate makers differ
-        assert all(isinstance(g, Glyph) for g in built)
-        centre = [g.mask[:, g.mask.shape[1] // 2] > 127 for g in built]
-        # M's V hangs from the top, W's rises from the foot: the other end of the centre line is open.
-        open_end = slice(-CACHE_CAP_PX // 5, None) if ch == "M" else slice(0, CACHE_CAP_PX // 5)
-        assert all(not c[open_end].any() for c in centre)
-
-
 def test_a_two_row_share_draws_two_row_plates():
     def two_row(generator: PlateGenerator, count: int = 200) -> float:
         specs = [generator.spec(random.Random(i)) for i in range(count)]
