@@ -201,42 +201,19 @@ class Band(Strict):
         return v
 
 
-class StemsV(Strict):
-    """A letter drawn as two upright stems joined by a V whose point lies ``vertex`` (a range,
-    drawn per plate) of the cap height down from the top: Spain's M. ``inverted`` turns it over,
-    the V rising from the foot: Spain's W."""
-
-    vertex: tuple[float, float] = Field((0.6, 0.6))
-    inverted: bool = False
-
-    @field_validator("vertex")
-    @classmethod
-    def _a_range_inside_the_cap(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if not 0.3 <= v[0] <= v[1] <= 1.0:
-            raise ValueError(f"vertex {list(v)} is not a range within 0.3-1.0 of the cap height")
-        return v
-
-
 class GlyphShape(Strict):
-    """A character the country's plate alphabet draws in another shape, at its own width: another
-    character's (for an alphabet whose 0 is an oval, the font's O squeezed to a 0's width; the
-    label stays 0), or one built in the font's stroke weight (``stems_v``)."""
+    """A character the country's plate alphabet draws in another character's shape, at its own
+    width: for an alphabet whose 0 is an oval, the font's O squeezed to a 0's width (the label
+    stays 0)."""
 
     char: str = Field(min_length=1, max_length=1)
-    drawn_as: str | None = Field(None, min_length=1, max_length=1)
-    stems_v: StemsV | None = None
+    drawn_as: str = Field(min_length=1, max_length=1)
     share: float = Field(1.0, ge=0, le=1)  # of the country's plates: plate makers differ
-
-    @model_validator(mode="after")
-    def _one_shape(self) -> GlyphShape:
-        if (self.drawn_as is None) == (self.stems_v is None):
-            raise ValueError(f"glyph shape for {self.char!r}: give exactly one of drawn_as and stems_v")
-        return self
 
     @field_validator("char", "drawn_as")
     @classmethod
-    def _in_alphabet(cls, v: str | None) -> str | None:
-        if v is not None and v not in ALPHABET:
+    def _in_alphabet(cls, v: str) -> str:
+        if v not in ALPHABET:
             raise ValueError(f"{v!r} is not in the alphabet {ALPHABET}")
         return v
 

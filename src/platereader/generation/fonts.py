@@ -45,45 +45,6 @@ class Font:
         return self.glyphs.get(ch) or self.glyphs[ch.translate(str.maketrans("ÄÖÜ", "AOU"))]
 
 
-_BUILT: dict[tuple[Path, str, float, bool], Glyph] = {}
-
-
-def stem_width(font: Font) -> float:
-    """The font's stroke weight in cache pixels: the left stem of its H, a quarter down."""
-    row = font.glyph("H").mask[CACHE_CAP_PX // 4] > 127
-    ink = np.flatnonzero(row)
-    if len(ink) == 0:
-        return CACHE_CAP_PX / 8
-    gaps = np.flatnonzero(np.diff(ink) > 1)
-    return float((ink[gaps[0]] if len(gaps) else ink[-1]) - ink[0] + 1)
-
-
-def stems_v_glyph(font: Font, like: str, vertex: float, inverted: bool) -> Glyph:
-    """A letter of two upright stems joined by a V whose point lies ``vertex`` of the cap height
-    down from the top, in ``font``'s stroke weight and ``like``'s width (Spain's M; turned over,
-    its W). Built once per font and shape."""
-    key = (font.path, like, round(vertex, 2), inverted)
-    if key not in _BUILT:
-        scale = 4  # drawn large, then shrunk: smooth diagonal edges
-        width = font.glyph(like).mask.shape[1] * scale
-        height = CACHE_CAP_PX * scale
-        stem = max(stem_width(font) * scale, scale)
-        big = np.zeros((height, width), np.uint8)
-        big[:, : round(stem)] = 255
-        big[:, width - round(stem) :] = 255
-        point = vertex * height
-        middle = width / 2
-        for side in (1, -1):  # the left diagonal, then its mirror image
-            edge = 0 if side == 1 else width
-            quad = [(edge, 0), (edge + side * stem, 0), (middle + side * stem * 0.5, point), (middle - side * stem * 0.5, point)]
-            cv2.fillPoly(big, [np.round(quad).astype(np.int32)], 255, cv2.LINE_AA)
-        if inverted:
-            big = big[::-1]
-        mask = cv2.resize(big, (width // scale, CACHE_CAP_PX), interpolation=cv2.INTER_AREA)
-        _BUILT[key] = Glyph(mask=mask, top=0)
-    return _BUILT[key]
-
-
 def package_font_dirs() -> list[Path]:
     """Directories of installed ``fontpkg_*`` packages (the project's default font pool)."""
     dirs = []

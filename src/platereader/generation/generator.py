@@ -13,8 +13,8 @@ import numpy as np
 
 from platereader.alphabet import MASK
 from platereader.formats import Country, load_countries
-from platereader.formats.schema import GlyphShape, Layout, PlateFormat
-from platereader.generation.fonts import Font, FontPool, Glyph, stems_v_glyph
+from platereader.formats.schema import Layout, PlateFormat
+from platereader.generation.fonts import Font, FontPool
 from platereader.generation.render import FlatPlate, PlateSpec, render_plate
 from platereader.generation.scene import negative, sample_plate_width, shoot
 from platereader.runtime.preprocess import resize_crop
@@ -59,14 +59,6 @@ class Sample:
 
 def _pick(rng: random.Random, items: list, weights: list[float]):
     return rng.choices(items, weights=weights, k=1)[0]
-
-
-def _shape(shape: GlyphShape, font: Font, rng: random.Random) -> str | Glyph:
-    """What a glyph shape draws on one plate: another character, or a glyph built in ``font``."""
-    if shape.drawn_as is not None:
-        return shape.drawn_as
-    low, high = shape.stems_v.vertex
-    return stems_v_glyph(font, "M", round(rng.uniform(low, high), 2), shape.stems_v.inverted)
 
 
 def _two_row_layouts(fmt: PlateFormat) -> list[Layout]:
@@ -148,7 +140,7 @@ class PlateGenerator:
         right_band = fmt.right_band if fmt.right_band is not None else country.right_band
         spec = PlateSpec(country, fmt, layout, fmt.sample_groups(rng), colors, self._font(code, rng), band, right_band, rng.random() < 0.5)
         # Drawn only for countries with glyph shapes, so the others' plates stay as they were.
-        spec.drawn_as = {g.char: _shape(g, spec.font, rng) for g in country.glyph_shapes if rng.random() < g.share}
+        spec.drawn_as = {g.char: g.drawn_as for g in country.glyph_shapes if rng.random() < g.share}
         return spec
 
     def _plate(self, plate_index: int) -> tuple:

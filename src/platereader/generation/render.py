@@ -14,7 +14,7 @@ import numpy as np
 
 from platereader.formats import Country, PlateFormat
 from platereader.formats.schema import ColorScheme, Layout
-from platereader.generation.fonts import CACHE_CAP_PX, Font, Glyph
+from platereader.generation.fonts import CACHE_CAP_PX, Font
 from platereader.generation.scene import noise_field
 
 EU_BLUE = (0, 51, 153)
@@ -47,7 +47,7 @@ class PlateSpec:
     band: bool
     right_band: str
     rear: bool
-    drawn_as: dict[str, str | Glyph] = field(default_factory=dict)  # the country's glyph shapes on this plate
+    drawn_as: dict[str, str] = field(default_factory=dict)  # the country's glyph shapes on this plate
 
     @property
     def text(self) -> str:
@@ -97,14 +97,13 @@ class _Canvas:
     def circle(self, x: float, y: float, r: float, color, thickness: int = -1) -> None:
         cv2.circle(self.rgb, self.px(x, y), max(1, round(r * self.s)), color, thickness, cv2.LINE_AA)
 
-    def glyph(self, font: Font, ch: str | Glyph, x: float, y: float, w: float, h: float, color=None) -> tuple[int, int, int, int]:
-        """Paste a glyph (a character of ``font``, or one built for it) scaled to cap height h (mm)
-        and width w (mm) at top-left (x, y).
+    def glyph(self, font: Font, ch: str, x: float, y: float, w: float, h: float, color=None) -> tuple[int, int, int, int]:
+        """Paste a glyph scaled to cap height h (mm) and width w (mm) at top-left (x, y).
 
         With color None it goes to the text mask (a registration character); otherwise it is
         painted straight onto the plate as furniture.
         """
-        g = ch if isinstance(ch, Glyph) else font.glyph(ch)
+        g = font.glyph(ch)
         k = h * self.s / CACHE_CAP_PX
         gw = max(1, round(w * self.s))
         gh = max(1, round(g.mask.shape[0] * k))
