@@ -486,7 +486,7 @@ def train(
 ) -> None:
     """Train the recognizer on generated plates (render once into a cache, then optimise)."""
     try:
-        from platereader.training.cache import build_cache, cache_mismatches, cache_settings
+        from platereader.training.cache import CacheMismatch, build_cache
         from platereader.training.train import TrainOptions, resolve_model_config
         from platereader.training.train import train as run_training
     except ImportError as exc:
@@ -511,18 +511,14 @@ def train(
     country_list = countries.split(",") if countries else None
     # The validation plates keep the default shots, so runs with other settings validate on the same crops.
     for path, count, s, shots in ((cache, train_count, seed, shots_per_plate), (val_cache, 2000, seed + 1, SHOTS_PER_PLATE)):
-        if (path / "images.npy").exists():
-            wanted = cache_settings(count, size, s, list(font_dirs), country_list, mask_rate, shots, photo_mask_share, tight_crop_share)
-            if mismatches := cache_mismatches(path, wanted):
-                _fail(
-                    f"cache {path} was rendered with other settings: {'; '.join(mismatches)}. Delete it, or give another --out or --cache"
-                )
-        else:
+        try:
             build_cache(
                 path, count, size, s, list(font_dirs), country_list,
                 workers=workers, mask_rate=mask_rate, shots_per_plate=shots, photo_mask_share=photo_mask_share,
                 tight_crop_share=tight_crop_share,
             )  # fmt: skip
+        except CacheMismatch as exc:
+            _fail(f"{exc}. Delete it, or give another --out or --cache")
     options = TrainOptions(
         out=out,
         cache=cache,

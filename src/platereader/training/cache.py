@@ -17,6 +17,10 @@ from platereader.generation.generator import SHOTS_PER_PLATE
 from platereader.runtime.preprocess import prepare_crop, to_grey
 
 
+class CacheMismatch(ValueError):
+    """An existing cache rendered with other settings than a run asks for."""
+
+
 def build_cache(
     out: Path,
     count: int,
@@ -31,8 +35,27 @@ def build_cache(
     photo_mask_share: float = 0.0,
     tight_crop_share: float = 0.0,
 ) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
+    """Render ``count`` crops into ``out``; a cache already there is reused if it was rendered with
+    the same settings, and refused (CacheMismatch naming the differences) if not: a cache is found by
+    a folder name that does not name every setting (countries, fonts)."""
     width, height = size
+    settings = {
+        "count": count,
+        "width": width,
+        "height": height,
+        "seed": seed,
+        "font_dirs": [str(d) for d in font_dirs or []],
+        "countries": [c.upper() for c in countries] if countries else None,
+        "mask_rate": mask_rate,
+        "shots_per_plate": shots_per_plate,
+        "photo_mask_share": photo_mask_share,
+        "tight_crop_share": tight_crop_share,
+    }
+    if (out / "images.npy").exists():
+        if mismatches := _mismatches(out, settings):
+            raise CacheMismatch(f"cache {out} was rendered with other settings: {'; '.join(mismatches)}")
+        return out
+    out.mkdir(parents=True, exist_ok=True)
     generator = PlateGenerator(
         countries=countries,
         font_dirs=font_dirs,
@@ -58,42 +81,12 @@ def build_cache(
     images.flush()
     del images
     (out / "images.tmp.npy").rename(out / "images.npy")
-    settings = cache_settings(count, size, seed, font_dirs, countries, mask_rate, shots_per_plate, photo_mask_share, tight_crop_share)
     (out / "meta.json").write_text(json.dumps(settings))
     return out
 
 
-def cache_settings(
-    count: int,
-    size: tuple[int, int],
-    seed: int,
-    font_dirs: list[Path] | None = None,
-    countries: list[str] | None = None,
-    mask_rate: float = 0.0,
-    shots_per_plate: int = SHOTS_PER_PLATE,
-    photo_mask_share: float = 0.0,
-    tight_crop_share: float = 0.0,
-) -> dict:
-    """What a cache's meta.json records of the settings it was rendered with."""
-    width, height = size
-    return {
-        "count": count,
-        "width": width,
-        "height": height,
-        "seed": seed,
-        "font_dirs": [str(d) for d in font_dirs or []],
-        "countries": [c.upper() for c in countries] if countries else None,
-        "mask_rate": mask_rate,
-        "shots_per_plate": shots_per_plate,
-        "photo_mask_share": photo_mask_share,
-        "tight_crop_share": tight_crop_share,
-    }
-
-
-def cache_mismatches(path: Path, wanted: dict) -> list[str]:
-    """How an existing cache's recorded settings differ from ``wanted`` (``cache_settings``): a cache
-    is reused by its folder name, which does not name every setting (countries, fonts), so a run
-    must not train on plates rendered for another."""
+def _mismatches(path: Path, wanted: dict) -> list[str]:
+    """How an existing cache's recorded settings (meta.json) differ from ``wanted``."""
     meta_file = path / "meta.json"
     if not meta_file.exists():
         return ["no meta.json (an interrupted render?)"]
