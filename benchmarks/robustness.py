@@ -42,7 +42,8 @@ from platereader.detection.rectify import crop_box
 from platereader.evaluation import LabelledCrop, load_manifest, score
 from platereader.pipeline import CONFIDENT_CROP_READ, parse_turns, read_crops
 from platereader.runtime.images import load_image
-from platereader.runtime.recognizer import DEFAULT_MODEL, Recognizer
+from platereader.runtime.recognizer import Recognizer
+from platereader.runtime.shipped import shipped_recognizer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 Box = tuple[float, float, float, float]
@@ -157,7 +158,7 @@ def uc3m_train_check(dev: Path, model: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev", type=Path, default=SHARED / "dev")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--model", type=Path, default=shipped_recognizer())
     parser.add_argument("--uc3m-train", action="store_true", help="check which crops to search, on uc3m's train split")
     parser.add_argument("--turns", default="", help="whole photos also read with Reader(turns=...), e.g. -20,20")
     parser.add_argument("--photos-only", action="store_true", help="only the whole turned photos")

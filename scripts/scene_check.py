@@ -24,7 +24,7 @@ from platereader import Reader
 from platereader.detection.geometry import match, turned, upright_box_around
 from platereader.generation import PlateGenerator
 from platereader.generation.compose import compose_scene, quad_bounds, street_background
-from platereader.runtime.recognizer import DEFAULT_MODEL
+from platereader.runtime.shipped import shipped_recognizer
 
 
 @dataclass
@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=300)
     parser.add_argument("--seed", type=int, default=777)
     parser.add_argument("--turn", type=float, default=0.0, help="turn every scene by this many degrees")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="recognizer ONNX (default: the shipped one)")
+    parser.add_argument("--model", type=Path, default=shipped_recognizer(), help="recognizer ONNX (default: the shipped one)")
     parser.add_argument("--no-second-look", action="store_true", help="read each detection once")
     args = parser.parse_args()
     reader = Reader(args.model, second_look=not args.no_second_look)

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from platereader.cli import main
-from platereader.runtime.recognizer import DEFAULT_MODEL
+from platereader.runtime.shipped import shipped_recognizer
 
 REPO = Path(__file__).resolve().parent.parent
-needs_model = pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="no shipped recognizer model")
+needs_model = pytest.mark.skipif(not shipped_recognizer().is_file(), reason="no shipped recognizer model")
 
 
 def test_synth_writes_what_it_says(tmp_path):

@@ -20,11 +20,12 @@ from platereader.detection.locate import LocatedPlate, edge_tilt_degrees, locate
 from platereader.pipeline import CONFIDENT_CROP_READ, SECOND_LOOK_VIEWS, _vote, read_crops, read_detections
 from platereader.runtime.images import load_image
 from platereader.runtime.preprocess import reframe, with_border
-from platereader.runtime.recognizer import DEFAULT_MODEL, PlateRead
+from platereader.runtime.recognizer import PlateRead
+from platereader.runtime.shipped import shipped_recognizer
 
 CROPS = Path(__file__).resolve().parent.parent / "examples" / "crops"
 SCENES = CROPS.parent / "scenes"
-needs_models = pytest.mark.skipif(not (DEFAULT_MODEL.is_file() and DEFAULT_DETECTOR.is_file()), reason="no shipped models")
+needs_models = pytest.mark.skipif(not (shipped_recognizer().is_file() and DEFAULT_DETECTOR.is_file()), reason="no shipped models")
 
 
 def turned(image: np.ndarray, degrees: float) -> np.ndarray:

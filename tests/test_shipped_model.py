@@ -11,11 +11,11 @@ from platereader.alphabet import MASK
 from platereader.evaluation import score
 from platereader.generation import PlateGenerator
 from platereader.runtime.images import load_image
-from platereader.runtime.recognizer import DEFAULT_MODEL, DEFAULT_MODEL_INT8, Recognizer
-from platereader.runtime.shipped import MANIFEST, load_manifest
+from platereader.runtime.recognizer import Recognizer
+from platereader.runtime.shipped import MANIFEST, load_manifest, shipped_recognizer
 from tests.conftest import DEV, needs_dev
 
-pytestmark = pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="no shipped recognizer model")
+pytestmark = pytest.mark.skipif(not shipped_recognizer().is_file(), reason="no shipped recognizer model")
 
 # Measured read once (benchmarks/recognizer.py --no-second-look, model card, v16): synthetic 92.8% fp32 /
 # 92.9% int8, roboflow ES+GB 90.3%, fer_hr 100% (10 crops), uc3m 91.3% visible characters. Floors sit
@@ -31,7 +31,7 @@ def held_out():
     return [s.image for s in samples], [s.text for s in samples]
 
 
-@pytest.mark.parametrize("path", [DEFAULT_MODEL, DEFAULT_MODEL_INT8], ids=["fp32", "int8"])
+@pytest.mark.parametrize("path", [shipped_recognizer(), shipped_recognizer(int8=True)], ids=["fp32", "int8"])
 def test_reads_generated_plates(held_out, path):
     crops, texts = held_out
     reads = Recognizer(path, threads=2).read_crops(crops)
@@ -95,7 +95,7 @@ def test_regional_models_read_their_countries_at_least_as_well_as_the_general_on
         reads = Recognizer(path, threads=2, countries=regional.countries).read_crops(crops)
         return sum(r.text == t for r, t in zip(reads, texts, strict=True)) / len(texts)
 
-    own, general = accuracy(MANIFEST.parent / regional.fp32), accuracy(DEFAULT_MODEL)
+    own, general = accuracy(MANIFEST.parent / regional.fp32), accuracy(shipped_recognizer())
     assert own >= SYNTHETIC_FLOOR + 0.05, f"{regional.fp32}: {own:.1%} of {len(texts)} generated plates"
     assert own >= general - 0.02, f"{regional.fp32}: {own:.1%}, the general model {general:.1%}"
 

@@ -16,10 +16,7 @@ from platereader.runtime.decode import Decoded, best_layout, decode_batch, layou
 from platereader.runtime.grammar import Grammar
 from platereader.runtime.preprocess import crops_to_tensor
 from platereader.runtime.session import open_session
-from platereader.runtime.shipped import WEIGHTS_DIR, shipped_recognizer
-
-DEFAULT_MODEL = WEIGHTS_DIR / "recognizer.onnx"
-DEFAULT_MODEL_INT8 = WEIGHTS_DIR / "recognizer.int8.onnx"
+from platereader.runtime.shipped import shipped_recognizer
 
 
 @dataclass
