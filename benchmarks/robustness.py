@@ -43,7 +43,6 @@ from platereader.evaluation import LabelledCrop, load_manifest, score
 from platereader.pipeline import CONFIDENT_CROP_READ, parse_turns, read_crops
 from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import Recognizer
-from platereader.runtime.shipped import shipped_recognizer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 Box = tuple[float, float, float, float]
@@ -132,7 +131,7 @@ def turned_photos(items: list[LabelledCrop], photos: dict, readers: dict[str, Re
         print(f"| {degrees:+d} deg | " + " | ".join(cells) + " |")
 
 
-def uc3m_train_check(dev: Path, model: Path) -> None:
+def uc3m_train_check(dev: Path, model: Path | None) -> None:
     items = [i for i in load_manifest(dev / "crops_manifest.jsonl") if i.subset == "uc3m_lp" and i.extra.get("split") == "train"][::4]
     photos, boxes = [], []
     for item in items:
@@ -158,7 +157,9 @@ def uc3m_train_check(dev: Path, model: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev", type=Path, default=SHARED / "dev")
-    parser.add_argument("--model", type=Path, default=shipped_recognizer())
+    parser.add_argument(
+        "--model", type=Path, default=None, help="recognizer ONNX (default: the shipped ones, regional models beside the general one)"
+    )
     parser.add_argument("--uc3m-train", action="store_true", help="check which crops to search, on uc3m's train split")
     parser.add_argument("--turns", default="", help="whole photos also read with Reader(turns=...), e.g. -20,20")
     parser.add_argument("--photos-only", action="store_true", help="only the whole turned photos")

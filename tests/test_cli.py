@@ -116,6 +116,20 @@ def test_eval_with_countries_says_which_recognizer_read():
 
 
 @needs_model
+def test_eval_says_which_regional_models_read_beside_the_general_one():
+    from platereader.runtime.shipped import load_manifest
+
+    manifest = REPO / "examples" / "crops" / "labels.jsonl"
+    routed = [r for r in load_manifest().regional if r.routes]
+    result = CliRunner().invoke(main, ["eval", "--crop", "--no-locate", str(manifest)])
+    assert result.exit_code == 0, result.output
+    assert all(f"+ {r.fp32} for {r.countries[0]}" in result.stderr for r in routed)
+    alone = CliRunner().invoke(main, ["eval", "--crop", "--no-locate", "--no-regional", str(manifest)])
+    assert alone.exit_code == 0, alone.output
+    assert " + " not in alone.stderr.split("recognizer: ")[1].splitlines()[0]
+
+
+@needs_model
 def test_eval_reads_a_manifest_with_masked_plates_with_privacy_masks(tmp_path):
     from platereader.generation import PlateGenerator
 

@@ -236,3 +236,16 @@ def test_blank_scale_keeps_a_character_rated_just_under_blank():
     assert kept.text == "A7B"
     assert abs(kept.char_confidences[1] - 0.45) < 1e-6  # the network's own probability, not rescaled
     assert greedy_decode(_probs([None] * 4), ALPHABET, blank_scale=0.5).text == ""  # a clear blank stays blank
+
+
+def test_grammar_of_some_formats_checks_text_as_written():
+    national = Grammar.of_formats(ALPHABET + MASK, "ES", ["national"])
+    assert national.fits_as_written("1234BCD")
+    assert national.fits_as_written("12?4BC?")  # a privacy mask stands for any character
+    assert not Grammar.of_formats(ALPHABET, "ES", ["national"]).fits_as_written("12?4BC?")  # no mask in that alphabet
+    assert not national.fits_as_written("1234BCE")  # Spain has no vowels
+    assert not national.fits_as_written("O234BCD")  # no re-scoring: O is not 0 here
+    assert not national.fits_as_written("M1234AB")  # a provincial plate
+    assert not national.fits_as_written("") and not national.fits_as_written("1234BC#")
+    with pytest.raises(ValueError, match=r"ES has no format nacional \(it has national, provincial"):
+        Grammar.of_formats(ALPHABET, "ES", ["nacional"])

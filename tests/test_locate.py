@@ -141,6 +141,8 @@ class _EdgeSensitiveReader:
     """Reads a crop confidently only when it has a margin (wider than 100 px); the rest unsurely
     and one character short, as the network reads a crop cut at the plate's edges."""
 
+    routes = ()  # no regional model reads beside it (Recognizer.routes)
+
     def __init__(self) -> None:
         self.calls: list[list[int]] = []
 
@@ -194,6 +196,8 @@ class _TiltSensitiveReader:
     """Reads crops by their grey level: a confident plate (200), a tilted plate whose views all
     agree on a wrong read (50), the plate cut out upright by the search (77, 0.95) or a poorer
     cut-out (78, 0.6)."""
+
+    routes = ()
 
     def read_crops(self, crops: list[np.ndarray]) -> list[PlateRead]:
         return [self._read(crop) for crop in crops]

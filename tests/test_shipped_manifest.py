@@ -43,6 +43,34 @@ def test_a_bad_manifest_names_its_file(tmp_path):
         shipped_recognizer(manifest=bad)  # a misspelt key is not ignored
 
 
+def test_routes_are_validated(tmp_path):
+    bad = tmp_path / "recognizers.yaml"
+    head = "general: {fp32: a.onnx, int8: b.onnx}\nregional: [{countries: [ES], fp32: c.onnx, int8: d.onnx, "
+    bad.write_text(head + "routes: {formats: [national], min_confidence_ratio: 1.5}}]\n")
+    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*min_confidence_ratio"):
+        shipped_recognizer(manifest=bad)
+    bad.write_text(head + "routes: {formats: [], min_confidence_ratio: 0.3}}]\n")
+    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*formats"):
+        shipped_recognizer(manifest=bad)
+    bad.write_text(head.replace("[ES]", "[ES, PT]") + "routes: {formats: [national], min_confidence_ratio: 0.3}}]\n")
+    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*routes need a model for one country"):
+        shipped_recognizer(manifest=bad)
+    bad.write_text(head + "routes: {formats: [national], min_confidence: 0.3}}]\n")
+    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*min_confidence"):
+        shipped_recognizer(manifest=bad)
+
+
+def test_only_an_unrestricted_reader_of_the_shipped_models_routes():
+    routed = [r for r in load_manifest(MANIFEST).regional if r.routes]
+    assert [r.name for r in Recognizer(threads=1).routes] == [r.countries[0] for r in routed]
+    assert [r.recognizer.path.name for r in Recognizer(threads=1, int8=True).routes] == [r.int8 for r in routed]
+    assert Recognizer(threads=1, regional=False).routes == []
+    assert Recognizer(threads=1, countries=["ES"]).routes == []
+    assert Recognizer(threads=1, countries=["DE"]).routes == []
+    assert Recognizer(shipped_recognizer(), threads=1).routes == []  # a model named: that model alone
+    assert Recognizer(threads=1, grammar=False).routes == []  # routes need the formats
+
+
 def test_every_shipped_recognizer_opens_and_readers_get_theirs():
     manifest = load_manifest(MANIFEST)
     for files in [manifest.general, *manifest.regional]:

@@ -24,6 +24,10 @@ class Reader:
     detector (loose, shifted or tilted boxes), the most confident read kept;
     ``locate_in_crops=False`` skips the search and ``second_look=False`` the re-framed reads (faster:
     a second look costs about seven reads, for 25-60% of crops).
+    Without ``model`` and ``countries``, the shipped regional models read beside the general one and
+    take the plates they read in their countries' formats (Spain's 1234 BCD: ``Recognizer``,
+    ``weights/recognizers.yaml``); ``regional=False`` reads with the general model alone (faster:
+    a regional model reads every crop again, and takes a second look at most unsure ones).
     ``turns`` (degrees, e.g. ``(-20, 20)``) also looks for plates in copies of a full image turned
     by each, for cameras or plates mounted at a roll (one more detector pass per turn).
     """
@@ -41,8 +45,11 @@ class Reader:
         locate_in_crops: bool = True,
         turns: Sequence[float] = (),
         second_look: bool = True,
+        regional: bool = True,
     ):
-        self.recognizer = Recognizer(model, int8=int8, threads=threads, grammar=grammar, countries=countries, privacy_masks=privacy_masks)
+        self.recognizer = Recognizer(
+            model, int8=int8, threads=threads, grammar=grammar, countries=countries, privacy_masks=privacy_masks, regional=regional
+        )
         self.plate_filter = PlateFilter(uses_formats=grammar)
         self._detector_path, self._threads, self._threshold = detector, threads, detection_threshold
         self._detector: Detector | None = None

@@ -116,6 +116,13 @@ _no_locate_option = click.option(
 )
 
 
+_no_regional_option = click.option(
+    "--no-regional",
+    is_flag=True,
+    help="Read with the general model alone (faster); by default, without --countries or --model, the shipped regional "
+    "models read beside it and take the plates they read in their countries' formats (Spain's 1234 BCD).",
+)
+
 _no_second_look_option = click.option(
     "--no-second-look",
     is_flag=True,
@@ -167,6 +174,7 @@ def _reader(
     locate: bool = True,
     turns: tuple[float, ...] = (),
     second_look: bool = True,
+    regional: bool = True,
 ):
     from platereader.api import Reader
 
@@ -185,6 +193,7 @@ def _reader(
             locate_in_crops=locate,
             turns=turns,
             second_look=second_look,
+            regional=regional,
         )
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
@@ -219,6 +228,7 @@ def _load_detector(reader) -> None:
 @_privacy_masks_option
 @_no_locate_option
 @_no_second_look_option
+@_no_regional_option
 @_turns_option
 def read(
     inputs: tuple[str, ...],
@@ -235,6 +245,7 @@ def read(
     privacy_masks: bool,
     no_locate: bool,
     no_second_look: bool,
+    no_regional: bool,
     turns: tuple[float, ...],
 ) -> None:
     """Find and read the plates in IMAGES_OR_FOLDERS (photos, frames; or crops with --crop).
@@ -256,7 +267,9 @@ def read(
         _fail(str(exc))
     if turns and (crop or boxes_path):
         _fail("--turns looks for plates in whole photos; with --crop or --boxes nothing is looked for")
-    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look)
+    reader = _reader(
+        model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional
+    )
     if reader.locate_in_crops or (not crop and not boxes_path):
         _load_detector(reader)
     paths = expand_inputs(list(inputs))
@@ -324,6 +337,7 @@ def _print_table(rows: list[dict]) -> None:
 @_privacy_masks_option
 @_no_locate_option
 @_no_second_look_option
+@_no_regional_option
 @_turns_option
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write an HTML page of the misses with thumbnails.")
 def evaluate(
@@ -339,6 +353,7 @@ def evaluate(
     privacy_masks: bool,
     no_locate: bool,
     no_second_look: bool,
+    no_regional: bool,
     turns: tuple[float, ...],
     report: Path | None,
 ) -> None:
@@ -360,8 +375,11 @@ def evaluate(
     if not privacy_masks and any(item.masked for item in items):
         click.echo(f"{manifest} has masked plates (text_masked): reading with --privacy-masks", err=True)
         privacy_masks = True
-    reader = _reader(model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look)
-    click.echo(f"recognizer: {reader.recognizer.path}", err=True)  # --countries may pick a regional model
+    reader = _reader(
+        model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional
+    )
+    routes = "".join(f" + {r.recognizer.path.name} for {r.name}" for r in reader.recognizer.routes)
+    click.echo(f"recognizer: {reader.recognizer.path}{routes}", err=True)  # --countries may pick a regional model
     if crop:
         if reader.locate_in_crops:
             _load_detector(reader)

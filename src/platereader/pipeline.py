@@ -13,7 +13,7 @@ from platereader.detection.geometry import box_around, clip_box, inside_share, i
 from platereader.detection.locate import CONTEXT, MIN_TURN_DEGREES, edge_tilt_degrees, located_plate, tilt_degrees
 from platereader.detection.rectify import crop_bounds, crop_box, plate_crops
 from platereader.runtime.preprocess import reframe
-from platereader.runtime.recognizer import PlateRead, Recognizer
+from platereader.runtime.recognizer import PlateRead, Recognizer, RegionalRoute
 
 # The false-detection filter keeps a read whose plate score, its confidence times the detector's
 # confidence to the power DETECTION_WEIGHT, reaches MIN_PLATE_SCORE. Signs, stickers, logos and
@@ -165,7 +165,9 @@ def read_detections(
             best[i] = k
     chosen = [best[i] for i in range(len(detections))]
     as_given = [first[k] for k in chosen]
-    reads = _second_look([crops[k] for k in chosen], as_given, recognizer) if second_look else as_given
+    chosen_crops = [crops[k] for k in chosen]
+    reads = _second_look(chosen_crops, as_given, recognizer) if second_look else as_given
+    reads = routed(chosen_crops, reads, recognizer, second_look)
     if detector is not None:
         reads = [
             _better_located(_upright_if_better(image, det, first_read, recognizer, detector), read)
@@ -226,7 +228,7 @@ def _located_if_better(
     located = located_plate(crop, detector)
     if located is None:
         return read
-    [again] = recognizer.read_crops([located.image])
+    [again] = routed([located.image], recognizer.read_crops([located.image]), recognizer, second_look=False)
     if again.confidence <= read.confidence:
         return read
     again.extra["located"] = True
@@ -313,6 +315,7 @@ def read_crops(
     agree on a wrong read (robustness rows, MODEL_CARD.md "A second look")."""
     as_given = recognizer.read_crops(crops)
     reads = _second_look(crops, as_given, recognizer) if second_look else as_given
+    reads = routed(crops, reads, recognizer, second_look)
     if detector is None:
         return reads
     return [
@@ -331,6 +334,37 @@ def _second_look(crops: list[np.ndarray], reads: list[PlateRead], recognizer: Re
     for k, i in enumerate(unsure):
         out[i] = _vote([reads[i], *again[k * views : (k + 1) * views]])
     return out
+
+
+def routed(crops: list[np.ndarray], reads: list[PlateRead], recognizer: Recognizer, second_look: bool) -> list[PlateRead]:
+    """``reads`` (the recognizer's finished reads of ``crops``), each replaced by a regional model's
+    read, made the same way, where that model's route takes it (``RegionalRoute``)."""
+    for route in recognizer.routes:
+        regional = route.recognizer
+        regional.privacy_masks, regional.band_guard = recognizer.privacy_masks, recognizer.band_guard
+        theirs = regional.read_crops(crops)
+        if second_look:
+            worth = [i for i, ours in enumerate(reads) if _worth_a_regional_look(route, theirs[i], ours)]
+            for i, read in zip(worth, _second_look([crops[i] for i in worth], [theirs[i] for i in worth], regional), strict=True):
+                theirs[i] = read
+        reads = [_marked(t, route.name) if route.takes(t, ours) else ours for t, ours in zip(theirs, reads, strict=True)]
+    return reads
+
+
+def _worth_a_regional_look(route: RegionalRoute, theirs: PlateRead, ours: PlateRead) -> bool:
+    """Whether a regional model's read of a crop (``theirs``) gets its second look (when unsure):
+    not where the general read (``ours``) is sure and fits none of the regional country's formats,
+    unless the regional read, repaired or not, spells one of the route's formats. A second look
+    costs about seven reads, and the regional model is unsure of most other countries' plates."""
+    if route.formats.fits_as_written(theirs.text):
+        return True
+    sure = bool(ours.fits_format) and ours.confidence >= SECOND_LOOK_BELOW
+    return not (sure and not route.recognizer.grammar.fits_as_written(ours.text))
+
+
+def _marked(read: PlateRead, regional: str) -> PlateRead:
+    read.extra["regional"] = regional
+    return read
 
 
 def _vote(candidates: list[PlateRead]) -> PlateRead:

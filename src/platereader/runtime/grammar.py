@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from platereader.alphabet import ALPHABET, MASK
-from platereader.formats import Country, load_countries
+from platereader.formats import Country, FormatError, load_countries
 from platereader.runtime.format_path import FormatPath, SlotSequences
 
 if TYPE_CHECKING:
@@ -106,6 +106,26 @@ class Grammar:
     @classmethod
     def default(cls) -> Grammar:
         return cls.for_alphabet(ALPHABET)
+
+    @classmethod
+    def of_formats(cls, alphabet: str, country: str, names: list[str]) -> Grammar:
+        """Only the named formats of one bundled country; an unknown name raises FormatError."""
+        (bundled,) = load_countries([country]).values()
+        known = {f.name for f in bundled.formats}
+        if unknown := sorted(set(names) - known):
+            raise FormatError(f"{country} has no format {', '.join(unknown)} (it has {', '.join(sorted(known))})")
+        kept = bundled.model_copy(update={"formats": [f for f in bundled.formats if f.name in names]})
+        return cls({bundled.code: kept}, alphabet)
+
+    def fits_as_written(self, text: str) -> bool:
+        """Whether ``text`` fits a format character for character, with no re-scoring."""
+        slots = self.slots.get(len(text))
+        if slots is None or not text:
+            return False
+        index = [self.alphabet.index(c) if c in self.alphabet else -1 for c in text]
+        if min(index) < 0:
+            return False
+        return bool(slots.allowed[:, np.arange(len(text)), index].all(-1).any())
 
     def apply(self, read: PlateRead, probs: np.ndarray, alphabet: str) -> PlateRead:
         """Re-score ``read`` (decoded from ``probs``, T x C with blank 0) against the formats."""

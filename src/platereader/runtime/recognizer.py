@@ -16,7 +16,7 @@ from platereader.runtime.decode import Decoded, best_layout, decode_batch, layou
 from platereader.runtime.grammar import Grammar
 from platereader.runtime.preprocess import crops_to_tensor
 from platereader.runtime.session import open_session
-from platereader.runtime.shipped import shipped_recognizer
+from platereader.runtime.shipped import MANIFEST, routed_recognizers, shipped_recognizer
 
 
 @dataclass
@@ -63,6 +63,11 @@ class Recognizer:
     there the network's ``?`` is a dark block that is not a character (an EU band, a frame), so
     by default that output is ruled out and its frames go to the next best reading.
     ``band_guard``: frames on an EU band at a crop's left are read as nothing (``runtime/band.py``).
+    ``regional``: an unrestricted recognizer of the shipped models (no ``model_path``, no
+    ``countries``, grammar on) gets ``routes``: the shipped regional models that read every crop
+    beside it and take the plates their read fits (``RegionalRoute``; Spain's national plates), at
+    about twice the time per crop, second looks included. The pipeline (``Reader``) applies them to
+    its finished reads (``pipeline.routed``); ``read_crops`` is this model's own read. False: no routes.
     """
 
     def __init__(
@@ -74,6 +79,7 @@ class Recognizer:
         countries: Sequence[str] | None = None,
         privacy_masks: bool = False,
         band_guard: bool = True,
+        regional: bool = True,
     ):
         path = Path(model_path) if model_path else shipped_recognizer(int8, countries)
         self.session, meta = open_session(path, "recognizer", "platereader_config", threads)
@@ -87,6 +93,8 @@ class Recognizer:
         self.path = path
         self.privacy_masks = privacy_masks
         self.band_guard = band_guard  # frames on an EU band are read as blank (runtime/band.py)
+        routed = regional and model_path is None and not countries and grammar is True
+        self.routes = regional_routes(int8, threads, privacy_masks, band_guard) if routed else []
 
     def probabilities(self, crops: list[np.ndarray], one_row_colour: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Network output for every view of the crops (see crop_views), and each view's crop index;
@@ -119,6 +127,41 @@ class Recognizer:
     def _reads(self, probs: np.ndarray, decoded: list[Decoded]) -> list[PlateRead]:
         reads = [PlateRead(d.text, d.confidence, d.char_confidences, raw_text=d.text, extra={"frames": d.frames}) for d in decoded]
         return self.grammar.apply_all(reads, probs, self.alphabet) if self.grammar else reads
+
+
+@dataclass
+class RegionalRoute:
+    """A regional model reading beside the general one (``weights/recognizers.yaml``, ``routes``).
+    The general model reads its countries' plates worse (Spain's oval 0 as O, its M and W), and
+    its read of such a plate is often no clue that the plate is one of them; the regional model's
+    read, fitting a format of its own countries character for character, is."""
+
+    name: str  # the regional model's countries, e.g. "ES"
+    recognizer: Recognizer  # restricted to its countries
+    formats: Grammar  # the formats whose reads it takes over (for Spain: the national 1234 BCD)
+    min_confidence_ratio: float  # of the general read's confidence (1.0: at least as confident)
+
+    def takes(self, regional: PlateRead, general: PlateRead) -> bool:
+        """Whether ``regional`` (this model's read of a crop) replaces ``general`` (the general model's)."""
+        return self.fits(regional) and regional.confidence >= self.min_confidence_ratio * general.confidence
+
+    def fits(self, regional: PlateRead) -> bool:
+        """Whether ``regional`` fits one of the route's formats as read (no look-alike or path repair)."""
+        return bool(regional.fits_format) and regional.extra.get("format_repair") is None and self.formats.fits_as_written(regional.text)
+
+
+def regional_routes(int8: bool, threads: int | None, privacy_masks: bool, band_guard: bool) -> list[RegionalRoute]:
+    """The shipped regional models that read beside the general one (``routed_recognizers``)."""
+    routes = []
+    for spec in routed_recognizers():
+        path = MANIFEST.parent / (spec.int8 if int8 else spec.fp32)
+        recognizer = Recognizer(path, threads=threads, countries=spec.countries, privacy_masks=privacy_masks, band_guard=band_guard)
+        try:
+            formats = Grammar.of_formats(recognizer.alphabet, spec.countries[0], spec.routes.formats)
+        except ValueError as exc:
+            raise ValueError(f"{MANIFEST}: routes: {exc}") from exc
+        routes.append(RegionalRoute(spec.countries[0], recognizer, formats, spec.routes.min_confidence_ratio))
+    return routes
 
 
 def fits_as_read(read: PlateRead) -> bool | None:

@@ -1,5 +1,7 @@
 """Which shipped recognizer reads: the general one, or a regional one fine-tuned for the countries
-a reader is restricted to (``weights/recognizers.yaml``, validated here)."""
+a reader is restricted to (``weights/recognizers.yaml``, validated here). A regional model may also
+read beside the general one in an unrestricted reader, taking over the plates whose read fits one of
+its ``routes`` formats (``runtime/recognizer.py``, ``RegionalRoute``)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 MANIFEST = WEIGHTS_DIR / "recognizers.yaml"
@@ -21,13 +23,30 @@ class RecognizerFiles(BaseModel):
     int8: str = Field(min_length=1)
 
 
+class Routing(BaseModel):
+    """When an unrestricted reader takes a regional model's read over the general model's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    formats: list[str] = Field(min_length=1)  # names of its countries' formats; its read must fit one as read
+    # ... and be at least this share of the general read's confidence
+    min_confidence_ratio: float = Field(ge=0.0, le=1.0)
+
+
 class RegionalRecognizer(RecognizerFiles):
     countries: list[str] = Field(min_length=1)  # the country codes it was fine-tuned for
+    routes: Routing | None = None  # None: it reads only for readers restricted to its countries
 
     @field_validator("countries")
     @classmethod
     def _upper(cls, codes: list[str]) -> list[str]:
         return [c.upper() for c in codes]
+
+    @model_validator(mode="after")
+    def _routes_for_one_country(self) -> RegionalRecognizer:
+        if self.routes is not None and len(self.countries) != 1:  # its formats are one country's
+            raise ValueError(f"routes need a model for one country, not {self.countries}")
+        return self
 
 
 class ShippedRecognizers(BaseModel):
@@ -50,6 +69,11 @@ def load_manifest(path: Path = MANIFEST) -> ShippedRecognizers:
         return ShippedRecognizers.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError, ValueError) as exc:
         raise ValueError(f"{path}: bad recognizer manifest: {exc}") from exc
+
+
+def routed_recognizers(manifest: Path = MANIFEST) -> list[RegionalRecognizer]:
+    """The regional models that read beside the general one in an unrestricted reader."""
+    return [r for r in load_manifest(manifest).regional if r.routes is not None]
 
 
 def shipped_recognizer(int8: bool = False, countries: Sequence[str] | None = None, manifest: Path = MANIFEST) -> Path:
