@@ -24,7 +24,6 @@ from platereader import Reader
 from platereader.detection.geometry import match, turned, upright_box_around
 from platereader.generation import PlateGenerator
 from platereader.generation.compose import compose_scene, quad_bounds, street_background
-from platereader.runtime.shipped import shipped_recognizer
 
 
 @dataclass
@@ -61,7 +60,9 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=300)
     parser.add_argument("--seed", type=int, default=777)
     parser.add_argument("--turn", type=float, default=0.0, help="turn every scene by this many degrees")
-    parser.add_argument("--model", type=Path, default=shipped_recognizer(), help="recognizer ONNX (default: the shipped one)")
+    parser.add_argument(
+        "--model", type=Path, default=None, help="recognizer ONNX (default: the shipped ones, regional models beside the general one)"
+    )
     parser.add_argument("--no-second-look", action="store_true", help="read each detection once")
     args = parser.parse_args()
     reader = Reader(args.model, second_look=not args.no_second_look)
@@ -75,7 +76,8 @@ def main() -> None:
         right += sum(kept[i].text == scene.texts[j] for i, j in pairs)
         false += len(kept) - len(pairs)
         plates += len(scene.texts)
-    print(f"{args.model.name} turn {args.turn:g}, second look {'off' if args.no_second_look else 'on'}: "
+    models = " + ".join([reader.recognizer.path.name] + [r.recognizer.path.name for r in reader.recognizer.routes])
+    print(f"{models} turn {args.turn:g}, second look {'off' if args.no_second_look else 'on'}: "
           f"{plates} plates in {args.scenes} scenes, end to end exact {right / plates:.1%} ({right}), false plates {false}")  # fmt: skip
 
 
