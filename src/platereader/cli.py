@@ -378,8 +378,8 @@ def evaluate(
     reader = _reader(
         model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional
     )
-    routes = "".join(f" + {r.recognizer.path.name} for {r.name}" for r in reader.recognizer.routes)
-    click.echo(f"recognizer: {reader.recognizer.path}{routes}", err=True)  # --countries may pick a regional model
+    # --countries may pick a regional model; without it, regional models may read beside the general one
+    click.echo(f"recognizer: {reader.recognizer.path}{reader.recognizer.routes_described}", err=True)
     if crop:
         if reader.locate_in_crops:
             _load_detector(reader)

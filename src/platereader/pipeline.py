@@ -358,8 +358,7 @@ def _worth_a_regional_look(route: RegionalRoute, theirs: PlateRead, ours: PlateR
     costs about seven reads, and the regional model is unsure of most other countries' plates."""
     if route.formats.fits_as_written(theirs.text):
         return True
-    sure = bool(ours.fits_format) and ours.confidence >= SECOND_LOOK_BELOW
-    return not (sure and not route.recognizer.grammar.fits_as_written(ours.text))
+    return not (_confident(ours, SECOND_LOOK_BELOW) and not route.recognizer.grammar.fits_as_written(ours.text))
 
 
 def _marked(read: PlateRead, regional: str) -> PlateRead:

@@ -96,6 +96,11 @@ class Recognizer:
         routed = regional and model_path is None and not countries and grammar is True
         self.routes = regional_routes(int8, threads, privacy_masks, band_guard) if routed else []
 
+    @property
+    def routes_described(self) -> str:
+        """The regional models reading beside this one, as " + recognizer-es.onnx for ES" ("" for none)."""
+        return "".join(f" + {route.recognizer.path.name} for {route.name}" for route in self.routes)
+
     def probabilities(self, crops: list[np.ndarray], one_row_colour: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Network output for every view of the crops (see crop_views), and each view's crop index;
         ``one_row_colour`` receives each crop's one-row view in colour if given."""
