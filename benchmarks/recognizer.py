@@ -149,7 +149,7 @@ def main() -> None:
     for kind, path in models.items():
         make = partial(Recognizer, given[kind], int8=kind == "int8", countries=countries, regional=not args.no_regional)
         rec = make(threads=2)
-        print(f"{kind}: {rec.path.name}{rec.routes_described}")
+        print(f"{kind}: {rec.described}{rec.routes_described}")
         rows[kind] = {name: accuracy(rec, crops, items, detector, not args.no_second_look) for name, (crops, items) in sets.items()}
         crop = syn_crops[0]
         rows[kind]["network ms (batch 1, 1 thread; the general network)"] = f"{network_latency_ms(make, crop):.3f}"

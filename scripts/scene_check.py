@@ -76,7 +76,7 @@ def main() -> None:
         right += sum(kept[i].text == scene.texts[j] for i, j in pairs)
         false += len(kept) - len(pairs)
         plates += len(scene.texts)
-    models = f"{reader.recognizer.path.name}{reader.recognizer.routes_described}"
+    models = f"{reader.recognizer.described}{reader.recognizer.routes_described}"
     print(f"{models} turn {args.turn:g}, second look {'off' if args.no_second_look else 'on'}: "
           f"{plates} plates in {args.scenes} scenes, end to end exact {right / plates:.1%} ({right}), false plates {false}")  # fmt: skip
 

@@ -218,6 +218,21 @@ def test_a_tight_crop_share_cuts_crops_at_the_plates_edges():
     assert 0.2 < (mixed.max(axis=1) < 0.025).mean() < 0.8
 
 
+def test_a_steep_roll_share_turns_plates_up_to_30_degrees():
+    from platereader.detection.locate import tilt_degrees
+
+    def slopes(generator: PlateGenerator) -> np.ndarray:
+        return np.array([abs(tilt_degrees(s.corners)) for s in generator.samples(0, 90) if s.text])
+
+    # Yaw and pitch slope a plate's edges too, so a few usual plates slope past their roll.
+    usual = slopes(PlateGenerator(seed=5))
+    assert len(usual) > 60 and np.median(usual) < 5 and (usual > 15).mean() < 0.05
+    steep = slopes(PlateGenerator(seed=5, steep_roll_share=1.0))
+    assert np.median(steep) > 10 and (steep > 20).mean() > 0.2 and steep.max() < 36  # uniform to 30
+    mixed = slopes(PlateGenerator(seed=5, steep_roll_share=0.5))
+    assert 0.1 < (mixed > 15).mean() < 0.4
+
+
 def test_characters_keep_clear_of_a_bare_plate_edge():
     # Long registrations are squeezed to fit, not run to the edge: crops cut up to 2-3% of the
     # plate's width in at its edges, and a character cut there would still be in the label.

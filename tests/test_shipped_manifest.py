@@ -60,6 +60,38 @@ def test_routes_are_validated(tmp_path):
         shipped_recognizer(manifest=bad)
 
 
+def test_steep_companions_are_validated(tmp_path):
+    bad = tmp_path / "recognizers.yaml"
+    head = "general: {fp32: a.onnx, int8: b.onnx}\nregional: [{countries: [ES], fp32: c.onnx, int8: d.onnx, steep: "
+    bad.write_text(head + "{fp32: e.onnx, int8: f.onnx, min_tilt_degrees: 50}}]\n")
+    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*steep.min_tilt_degrees"):
+        shipped_recognizer(manifest=bad)
+    bad.write_text(head + "{fp32: e.onnx, int8: f.onnx}}]\n")
+    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*steep.min_tilt_degrees"):
+        shipped_recognizer(manifest=bad)  # the threshold is not left to a default
+    bad.write_text(head + "{fp32: e.onnx, int8: f.onnx, min_tilt_degrees: 10, steep: {fp32: g.onnx, int8: h.onnx}}}]\n")
+    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*steep.steep"):
+        shipped_recognizer(manifest=bad)  # a companion has no companion of its own
+
+
+def test_a_shipped_model_with_a_steep_companion_brings_it_wherever_it_reads():
+    manifest = load_manifest(MANIFEST)
+    with_steep = [r for r in manifest.regional if r.steep]
+    assert with_steep, "no shipped model has a steep companion (weights/recognizers.yaml)"
+    for spec in with_steep:
+        for int8 in (False, True):
+            restricted = Recognizer(threads=1, countries=spec.countries, int8=int8)
+            assert restricted.steep is not None and restricted.steep.path == spec.steep.file(int8)
+            assert restricted.steep_from == spec.steep.min_tilt_degrees
+    routes = {route.name: route for route in Recognizer(threads=1).routes}
+    for spec in with_steep:
+        if spec.routes:
+            assert routes[spec.countries[0]].recognizer.steep.path == spec.steep.file(False)
+    assert Recognizer(threads=1).steep is None  # the general model has none
+    named = with_steep[0].file(False)
+    assert Recognizer(named, threads=1, countries=with_steep[0].countries).steep is None  # a model named: that model alone
+
+
 def test_only_an_unrestricted_reader_of_the_shipped_models_routes():
     routed = [r for r in load_manifest(MANIFEST).regional if r.routes]
     assert [r.name for r in Recognizer(threads=1).routes] == [r.countries[0] for r in routed]
@@ -73,7 +105,8 @@ def test_only_an_unrestricted_reader_of_the_shipped_models_routes():
 
 def test_every_shipped_recognizer_opens_and_readers_get_theirs():
     manifest = load_manifest(MANIFEST)
-    for files in [manifest.general, *manifest.regional]:
+    companions = [r.steep for r in [manifest.general, *manifest.regional] if r.steep]
+    for files in [manifest.general, *manifest.regional, *companions]:
         for name in (files.fp32, files.int8):
             assert Recognizer(MANIFEST.parent / name, threads=1).alphabet  # a platereader recognizer
     for regional in manifest.regional:

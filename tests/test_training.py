@@ -51,6 +51,23 @@ def test_a_tight_crop_share_reaches_the_cache(tmp_path):
     assert not np.array_equal(load_cache(loose)[0], load_cache(tight)[0])
 
 
+def test_a_steep_roll_share_reaches_the_cache_and_older_caches_stay_usable(tmp_path):
+    from platereader.training.cache import CacheMismatch
+
+    steep = build_cache(tmp_path / "steep", 12, (128, 32), seed=5, workers=0, steep_roll_share=1.0)
+    assert json.loads((steep / "meta.json").read_text())["steep_roll_share"] == 1.0
+    with pytest.raises(CacheMismatch, match=r"steep_roll_share 1\.0 \(this run: 0\.0\)"):
+        build_cache(steep, 12, (128, 32), seed=5, workers=0)
+    # A cache rendered before the setting existed has no entry for it: it was rendered without.
+    older = build_cache(tmp_path / "older", 12, (128, 32), seed=5, workers=0)
+    meta = json.loads((older / "meta.json").read_text())
+    del meta["steep_roll_share"]
+    (older / "meta.json").write_text(json.dumps(meta))
+    assert build_cache(older, 12, (128, 32), seed=5, workers=0) == older
+    with pytest.raises(CacheMismatch, match=r"steep_roll_share 0\.0 \(this run: 0\.5\)"):
+        build_cache(older, 12, (128, 32), seed=5, workers=0, steep_roll_share=0.5)
+
+
 def test_train_refuses_a_cache_rendered_for_other_settings(tmp_path):
     from click.testing import CliRunner
 

@@ -379,7 +379,7 @@ def evaluate(
         model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional
     )
     # --countries may pick a regional model; without it, regional models may read beside the general one
-    click.echo(f"recognizer: {reader.recognizer.path}{reader.recognizer.routes_described}", err=True)
+    click.echo(f"recognizer: {reader.recognizer.described}{reader.recognizer.routes_described}", err=True)
     if crop:
         if reader.locate_in_crops:
             _load_detector(reader)
@@ -475,6 +475,7 @@ def _evaluate_full(reader, items):
     "Share of masked plates whose boxes are painted into the finished photo (sharp, in the plate's tint), not onto the plate.",
 )
 @_share_option("--tight-crop-share", 0.0, "Share of generated crops cut at the plate's edges, with no margin (the rest are loose boxes).")
+@_share_option("--steep-roll-share", 0.0, "Share of generated plates turned up to 30 degrees in the image plane (the rest 3, at most 10).")
 def train(
     out: Path,
     config: str,
@@ -497,6 +498,7 @@ def train(
     mask_rate: float | None,
     photo_mask_share: float,
     tight_crop_share: float,
+    steep_roll_share: float,
     unreadable_share: float,
     negative_share: float,
     shots_per_plate: int,
@@ -524,8 +526,9 @@ def train(
     shots_tag = "" if shots_per_plate == SHOTS_PER_PLATE else f"-shots{shots_per_plate}"
     photo_tag = f"-photo{photo_mask_share:g}" if photo_mask_share and mask_rate else ""
     tight_tag = f"-tight{tight_crop_share:g}" if tight_crop_share else ""
-    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{photo_tag}{tight_tag}{shots_tag}"
-    val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}{photo_tag}{tight_tag}"
+    roll_tag = f"-roll{steep_roll_share:g}" if steep_roll_share else ""
+    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{photo_tag}{tight_tag}{roll_tag}{shots_tag}"
+    val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}{photo_tag}{tight_tag}{roll_tag}"
     country_list = countries.split(",") if countries else None
     # The validation plates keep the default shots, so runs with other settings validate on the same crops.
     for path, count, s, shots in ((cache, train_count, seed, shots_per_plate), (val_cache, 2000, seed + 1, SHOTS_PER_PLATE)):
@@ -533,7 +536,7 @@ def train(
             build_cache(
                 path, count, size, s, list(font_dirs), country_list,
                 workers=workers, mask_rate=mask_rate, shots_per_plate=shots, photo_mask_share=photo_mask_share,
-                tight_crop_share=tight_crop_share,
+                tight_crop_share=tight_crop_share, steep_roll_share=steep_roll_share,
             )  # fmt: skip
         except CacheMismatch as exc:
             _fail(f"{exc}. Delete it, or give another --out or --cache")

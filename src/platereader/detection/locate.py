@@ -13,7 +13,7 @@ import numpy as np
 from platereader.detection.detector import Detector
 from platereader.detection.geometry import turned
 from platereader.detection.rectify import plausible_quad, rectify
-from platereader.runtime.preprocess import with_border
+from platereader.runtime.preprocess import edge_tilt_degrees, with_border
 
 CONTEXT = 0.3  # border added around a crop (its edge pixels repeated), so a plate at the edge is whole
 DETECT_WIDTH = 160  # detect in a copy this wide: the detector misses corners of plates that fill a big image
@@ -52,20 +52,6 @@ def plate_quad(image: np.ndarray, detector: Detector) -> tuple[np.ndarray, float
     if not found or not plausible_quad(found[0].corners, found[0].box):
         return None
     return np.asarray(found[0].corners, np.float32) / scale, float(found[0].confidence)
-
-
-def edge_tilt_degrees(image: np.ndarray) -> float:
-    """The tilt of an image's dominant straight edges, in ``tilt_degrees``' sense, within ±45 degrees.
-
-    A plate's borders and character strokes run along and across it, so its gradient directions
-    cluster at its tilt and at the tilt plus 90 degrees; taken four-fold (an angle times four) both
-    point the same way, and the strength-weighted mean of them is the tilt. The detector cannot
-    tell it: its corners stay near level on plates steeper than it learnt (about 10 degrees)."""
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    grey = grey.astype(np.float32)
-    gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
-    pull = ((gx * gx + gy * gy) * np.exp(4j * np.arctan2(gy, gx))).sum()
-    return math.degrees(np.angle(pull) / 4)
 
 
 def tilt_degrees(quad: np.ndarray) -> float:

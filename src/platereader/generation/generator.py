@@ -86,6 +86,7 @@ class PlateGenerator:
         photo_mask_share: float = 0.0,
         two_row_share: float = 0.0,
         tight_crop_share: float = 0.0,
+        steep_roll_share: float = 0.0,
     ):
         self.countries: dict[str, Country] = load_countries(countries, format_files)
         self.fonts = FontPool(font_dirs)
@@ -109,6 +110,9 @@ class PlateGenerator:
         # Share of crops cut at the plate's edges (the rest have -3..20% of its width as margin per
         # side, as a detector's loose box): data sets such as uc3m cut their crops so.
         self.tight_crop_share = tight_crop_share
+        # Share of crops whose plate is turned up to 30 degrees in the image plane (the rest about 3,
+        # at most 10): a tenth of uc3m's crops slope 10 degrees or more.
+        self.steep_roll_share = steep_roll_share
         self._codes = list(self.countries)
         self._weights = [c.weight for c in self.countries.values()]
         self._two_row_codes = [code for code, c in self.countries.items() if any(_two_row_layouts(f) for f in c.formats)]
@@ -180,7 +184,10 @@ class PlateGenerator:
                 plate_w = min(plate_w, self.max_shot_width)
             # Drawn only with a tight share, so crops of generators without one stay as they were.
             tight = bool(self.tight_crop_share) and rng.random() < self.tight_crop_share
-            shot = shoot(flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w, masked, masked_in_photo, tight)
+            steep = bool(self.steep_roll_share) and rng.random() < self.steep_roll_share  # the same, for a steep share
+            shot = shoot(
+                flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w, masked, masked_in_photo, tight, steep
+            )
             meta = {"font": spec.font.name, "colors": spec.colors.name, "cnr": round(shot.cnr, 2)}
             meta.update(weakest_cnr=round(float(shot.weakest_cnr), 2), blur_ratio=round(float(shot.blur_ratio), 3))
             if masked:

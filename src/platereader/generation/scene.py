@@ -53,14 +53,24 @@ def sample_plate_width(rng: np.random.Generator) -> float:
     return float(np.clip(np.exp(rng.normal(np.log(105), 0.5)), 20, 300))
 
 
-def _pose_homography(src_quad: np.ndarray, plate_w: float, rng: np.random.Generator, yaw_degrees: float | None = None) -> np.ndarray:
+# Roll of a steeply turned plate (tilted cameras and mounts, uc3m's close-ups), either way.
+STEEP_ROLL_DEGREES = 30.0
+
+
+def _pose_homography(
+    src_quad: np.ndarray, plate_w: float, rng: np.random.Generator, yaw_degrees: float | None = None, steep_roll: bool = False
+) -> np.ndarray:
     """Homography from the flat plate to an image where the plate is plate_w pixels wide, turned
-    about the vertical axis by ``yaw_degrees`` (seen from the side) or a random yaw when None."""
+    about the vertical axis by ``yaw_degrees`` (seen from the side) or a random yaw when None, and
+    in the image plane by a few degrees, or by up to STEEP_ROLL_DEGREES with ``steep_roll``."""
     if yaw_degrees is None:
         yaw_degrees = rng.normal(0, 14) if rng.random() < 0.8 else rng.uniform(-40, 40)
     yaw = np.radians(yaw_degrees)
     pitch = np.radians(rng.uniform(-8, 22))
-    roll = np.radians(rng.normal(0, 3) if rng.random() < 0.85 else rng.uniform(-10, 10))
+    if steep_roll:
+        roll = np.radians(rng.uniform(-STEEP_ROLL_DEGREES, STEEP_ROLL_DEGREES))
+    else:
+        roll = np.radians(rng.normal(0, 3) if rng.random() < 0.85 else rng.uniform(-10, 10))
     w = src_quad[1, 0] - src_quad[0, 0]
     h = src_quad[3, 1] - src_quad[0, 1]
     pts = np.array([[-w / 2, -h / 2, 0], [w / 2, -h / 2, 0], [w / 2, h / 2, 0], [-w / 2, h / 2, 0]], np.float64)
@@ -181,12 +191,14 @@ def shoot(
     masked: frozenset[int] = frozenset(),
     mask_in_photo: bool = False,
     tight: bool = False,
+    steep_roll: bool = False,
 ) -> Shot:
     """Photograph a flat plate; characters at ``masked`` positions (privacy boxes, read as "?")
     do not count against legibility. With ``mask_in_photo`` their boxes are painted into the
     finished photo here (else the flat plate already has them). A ``tight`` crop is cut at the
-    plate's edges, as some data sets and detectors cut them."""
-    H = _pose_homography(quad, plate_w, rng)
+    plate's edges, as some data sets and detectors cut them; a ``steep_roll`` plate is turned up to
+    STEEP_ROLL_DEGREES in the image plane."""
+    H = _pose_homography(quad, plate_w, rng, steep_roll=steep_roll)
     corners = cv2.perspectiveTransform(quad[None], H)[0]
     x0, y0 = corners.min(0)
     x1, y1 = corners.max(0)

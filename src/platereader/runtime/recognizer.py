@@ -14,9 +14,9 @@ from platereader.alphabet import MASK
 from platereader.runtime.band import band_end_frame, blank_before
 from platereader.runtime.decode import Decoded, best_layout, decode_batch, layout_score, without_class
 from platereader.runtime.grammar import Grammar
-from platereader.runtime.preprocess import crops_to_tensor
+from platereader.runtime.preprocess import crops_to_tensor, edge_tilt_degrees
 from platereader.runtime.session import open_session
-from platereader.runtime.shipped import MANIFEST, routed_recognizers, shipped_recognizer
+from platereader.runtime.shipped import MANIFEST, load_manifest, routed_recognizers
 
 
 @dataclass
@@ -68,6 +68,8 @@ class Recognizer:
     beside it and take the plates their read fits (``RegionalRoute``; Spain's national plates), at
     about twice the time per crop, second looks included. The pipeline (``Reader``) applies them to
     its finished reads (``pipeline.routed``); ``read_crops`` is this model's own read. False: no routes.
+    A shipped model with a ``steep`` companion in the manifest (Spain's) leaves the crops whose edges
+    slope at least its ``min_tilt_degrees`` to that model, trained on steeply turned plates.
     """
 
     def __init__(
@@ -81,7 +83,8 @@ class Recognizer:
         band_guard: bool = True,
         regional: bool = True,
     ):
-        path = Path(model_path) if model_path else shipped_recognizer(int8, countries)
+        files = None if model_path else load_manifest().choose(countries)
+        path = Path(model_path) if model_path else files.file(int8)
         self.session, meta = open_session(path, "recognizer", "platereader_config", threads)
         self.config = json.loads(meta["platereader_config"])
         self.alphabet: str = meta["platereader_alphabet"]
@@ -95,11 +98,23 @@ class Recognizer:
         self.band_guard = band_guard  # frames on an EU band are read as blank (runtime/band.py)
         routed = regional and model_path is None and not countries and grammar is True
         self.routes = regional_routes(int8, threads, privacy_masks, band_guard) if routed else []
+        steep = files.steep if files else None
+        self.steep_from = steep.min_tilt_degrees if steep else None
+        self.steep = (
+            Recognizer(steep.file(int8), int8, threads, grammar, countries, privacy_masks, band_guard, regional=False) if steep else None
+        )
+
+    @property
+    def described(self) -> str:
+        """This model's file name, and its steep companion's if it has one."""
+        if self.steep is None:
+            return self.path.name
+        return f"{self.path.name} ({self.steep.path.name} at {self.steep_from:g}+ degrees)"
 
     @property
     def routes_described(self) -> str:
         """The regional models reading beside this one, as " + recognizer-es.onnx for ES" ("" for none)."""
-        return "".join(f" + {route.recognizer.path.name} for {route.name}" for route in self.routes)
+        return "".join(f" + {route.recognizer.described} for {route.name}" for route in self.routes)
 
     def probabilities(self, crops: list[np.ndarray], one_row_colour: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Network output for every view of the crops (see crop_views), and each view's crop index;
@@ -108,6 +123,19 @@ class Recognizer:
         return self.session.run(None, {"image": x})[0], owner
 
     def read_crops(self, crops: list[np.ndarray], batch_size: int = 64) -> list[PlateRead]:
+        if self.steep is None:
+            return self._own_reads(crops, batch_size)
+        self.steep.privacy_masks, self.steep.band_guard = self.privacy_masks, self.band_guard
+        steep = [abs(edge_tilt_degrees(crop)) >= self.steep_from for crop in crops]
+        reads: list[PlateRead | None] = [None] * len(crops)
+        for model, is_steep in ((self, False), (self.steep, True)):
+            chosen = [i for i, s in enumerate(steep) if s == is_steep]
+            for i, read in zip(chosen, model._own_reads([crops[i] for i in chosen], batch_size), strict=True):
+                read.extra["steep"] = is_steep
+                reads[i] = read
+        return reads  # type: ignore[return-value]  # every crop read by one of the two
+
+    def _own_reads(self, crops: list[np.ndarray], batch_size: int) -> list[PlateRead]:
         reads: list[PlateRead] = []
         for i in range(0, len(crops), batch_size):
             batch = crops[i : i + batch_size]
@@ -159,8 +187,10 @@ def regional_routes(int8: bool, threads: int | None, privacy_masks: bool, band_g
     """The shipped regional models that read beside the general one (``routed_recognizers``)."""
     routes = []
     for spec in routed_recognizers():
-        path = MANIFEST.parent / (spec.int8 if int8 else spec.fp32)
-        recognizer = Recognizer(path, threads=threads, countries=spec.countries, privacy_masks=privacy_masks, band_guard=band_guard)
+        # The shipped reader for its countries: this model, with its steep companion if it has one.
+        recognizer = Recognizer(None, int8, threads, countries=spec.countries, privacy_masks=privacy_masks, band_guard=band_guard)
+        if recognizer.path != spec.file(int8):
+            raise ValueError(f"{MANIFEST}: {spec.countries} read by {recognizer.path.name}, not the routed {spec.file(int8).name}")
         try:
             formats = Grammar.of_formats(recognizer.alphabet, spec.countries[0], spec.routes.formats)
         except ValueError as exc:

@@ -16,11 +16,25 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 MANIFEST = WEIGHTS_DIR / "recognizers.yaml"
 
 
-class RecognizerFiles(BaseModel):
+class ModelFiles(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt key fails rather than being ignored
 
     fp32: str = Field(min_length=1)  # file names in WEIGHTS_DIR
     int8: str = Field(min_length=1)
+
+    def file(self, int8: bool, manifest: Path = MANIFEST) -> Path:
+        return manifest.parent / (self.int8 if int8 else self.fp32)
+
+
+class SteepCompanion(ModelFiles):
+    """A model trained on steeply turned plates that reads, in its model's place, the crops whose
+    edges slope at least ``min_tilt_degrees`` (``runtime/preprocess.py:edge_tilt_degrees``)."""
+
+    min_tilt_degrees: float = Field(gt=0, lt=45)
+
+
+class RecognizerFiles(ModelFiles):
+    steep: SteepCompanion | None = None
 
 
 class Routing(BaseModel):
@@ -78,5 +92,4 @@ def routed_recognizers(manifest: Path = MANIFEST) -> list[RegionalRecognizer]:
 
 def shipped_recognizer(int8: bool = False, countries: Sequence[str] | None = None, manifest: Path = MANIFEST) -> Path:
     """The shipped recognizer file for a reader restricted to ``countries`` (None: all)."""
-    files = load_manifest(manifest).choose(countries)
-    return manifest.parent / (files.int8 if int8 else files.fp32)
+    return load_manifest(manifest).choose(countries).file(int8, manifest)

@@ -21,6 +21,11 @@ class CacheMismatch(ValueError):
     """An existing cache rendered with other settings than a run asks for."""
 
 
+# Settings added after caches were first rendered: a cache whose meta.json lacks one was rendered
+# with its default.
+LATER_SETTINGS = {"steep_roll_share": 0.0}
+
+
 def build_cache(
     out: Path,
     count: int,
@@ -34,6 +39,7 @@ def build_cache(
     shots_per_plate: int = SHOTS_PER_PLATE,
     photo_mask_share: float = 0.0,
     tight_crop_share: float = 0.0,
+    steep_roll_share: float = 0.0,
 ) -> Path:
     """Render ``count`` crops into ``out``; a cache already there is reused if it was rendered with
     the same settings, and refused (CacheMismatch naming the differences) if not: a cache is found by
@@ -50,6 +56,7 @@ def build_cache(
         "shots_per_plate": shots_per_plate,
         "photo_mask_share": photo_mask_share,
         "tight_crop_share": tight_crop_share,
+        "steep_roll_share": steep_roll_share,
     }
     if (out / "images.npy").exists():
         if mismatches := _mismatches(out, settings):
@@ -65,6 +72,7 @@ def build_cache(
         shots_per_plate=shots_per_plate,
         photo_mask_share=photo_mask_share,
         tight_crop_share=tight_crop_share,
+        steep_roll_share=steep_roll_share,
     )
     images = np.lib.format.open_memmap(out / "images.tmp.npy", mode="w+", dtype=np.uint8, shape=(count, height, width))
     with open(out / "labels.jsonl", "w", encoding="utf-8") as labels, tqdm(total=count, desc=f"render {out.name}", unit="img") as bar:
@@ -91,6 +99,7 @@ def _mismatches(path: Path, wanted: dict) -> list[str]:
     if not meta_file.exists():
         return ["no meta.json (an interrupted render?)"]
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta = {**LATER_SETTINGS, **meta}
     return [f"{key} {meta.get(key)!r} (this run: {value!r})" for key, value in wanted.items() if meta.get(key) != value]
 
 
