@@ -112,7 +112,10 @@ def test_eval_with_countries_says_which_recognizer_read():
     for regional in load_manifest().regional:
         result = CliRunner().invoke(main, ["eval", "--crop", "--no-locate", "--countries", ",".join(regional.countries), str(manifest)])
         assert result.exit_code == 0, result.output
-        assert result.stderr.split("recognizer: ")[1].split()[0].endswith(regional.fp32)
+        said = result.stderr.split("recognizer: ")[1].splitlines()[0]
+        assert said.split()[0].endswith(regional.fp32)
+        if regional.steep:
+            assert f"({regional.steep.fp32} at {regional.steep.min_tilt_degrees:g}+ degrees)" in said
 
 
 @needs_model
@@ -123,7 +126,8 @@ def test_eval_says_which_regional_models_read_beside_the_general_one():
     routed = [r for r in load_manifest().regional if r.routes]
     result = CliRunner().invoke(main, ["eval", "--crop", "--no-locate", str(manifest)])
     assert result.exit_code == 0, result.output
-    assert all(f"+ {r.fp32} for {r.countries[0]}" in result.stderr for r in routed)
+    said = [f"+ {r.fp32}" + (f" ({r.steep.fp32} at {r.steep.min_tilt_degrees:g}+ degrees)" if r.steep else "") for r in routed]
+    assert all(f"{text} for {r.countries[0]}" in result.stderr for text, r in zip(said, routed, strict=True))
     alone = CliRunner().invoke(main, ["eval", "--crop", "--no-locate", "--no-regional", str(manifest)])
     assert alone.exit_code == 0, alone.output
     assert " + " not in alone.stderr.split("recognizer: ")[1].splitlines()[0]

@@ -379,7 +379,7 @@ def evaluate(
         model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional
     )
     # --countries may pick a regional model; without it, regional models may read beside the general one
-    click.echo(f"recognizer: {reader.recognizer.described}{reader.recognizer.routes_described}", err=True)
+    click.echo(f"recognizer: {reader.recognizer.path}{reader.recognizer.steep_described}{reader.recognizer.routes_described}", err=True)
     if crop:
         if reader.locate_in_crops:
             _load_detector(reader)

@@ -184,7 +184,7 @@ class PlateGenerator:
                 plate_w = min(plate_w, self.max_shot_width)
             # Drawn only with a tight share, so crops of generators without one stay as they were.
             tight = bool(self.tight_crop_share) and rng.random() < self.tight_crop_share
-            steep = bool(self.steep_roll_share) and rng.random() < self.steep_roll_share  # the same, for a steep share
+            steep = bool(self.steep_roll_share) and rng.random() < self.steep_roll_share  # likewise
             shot = shoot(
                 flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w, masked, masked_in_photo, tight, steep
             )

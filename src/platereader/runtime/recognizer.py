@@ -107,9 +107,12 @@ class Recognizer:
     @property
     def described(self) -> str:
         """This model's file name, and its steep companion's if it has one."""
-        if self.steep is None:
-            return self.path.name
-        return f"{self.path.name} ({self.steep.path.name} at {self.steep_from:g}+ degrees)"
+        return self.path.name + self.steep_described
+
+    @property
+    def steep_described(self) -> str:
+        """The steep companion, as " (recognizer-es-steep.onnx at 10+ degrees)" ("" for none)."""
+        return f" ({self.steep.path.name} at {self.steep_from:g}+ degrees)" if self.steep else ""
 
     @property
     def routes_described(self) -> str:

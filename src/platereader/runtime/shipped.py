@@ -1,7 +1,8 @@
 """Which shipped recognizer reads: the general one, or a regional one fine-tuned for the countries
 a reader is restricted to (``weights/recognizers.yaml``, validated here). A regional model may also
 read beside the general one in an unrestricted reader, taking over the plates whose read fits one of
-its ``routes`` formats (``runtime/recognizer.py``, ``RegionalRoute``)."""
+its ``routes`` formats (``runtime/recognizer.py``, ``RegionalRoute``), and may leave steeply
+tilted crops to a ``steep`` companion trained on such plates."""
 
 from __future__ import annotations
 
