@@ -43,35 +43,29 @@ def test_a_bad_manifest_names_its_file(tmp_path):
         shipped_recognizer(manifest=bad)  # a misspelt key is not ignored
 
 
-def test_routes_are_validated(tmp_path):
-    bad = tmp_path / "recognizers.yaml"
-    head = "general: {fp32: a.onnx, int8: b.onnx}\nregional: [{countries: [ES], fp32: c.onnx, int8: d.onnx, "
-    bad.write_text(head + "routes: {formats: [national], min_confidence_ratio: 1.5}}]\n")
-    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*min_confidence_ratio"):
-        shipped_recognizer(manifest=bad)
-    bad.write_text(head + "routes: {formats: [], min_confidence_ratio: 0.3}}]\n")
-    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*formats"):
-        shipped_recognizer(manifest=bad)
-    bad.write_text(head.replace("[ES]", "[ES, PT]") + "routes: {formats: [national], min_confidence_ratio: 0.3}}]\n")
-    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*routes need a model for one country"):
-        shipped_recognizer(manifest=bad)
-    bad.write_text(head + "routes: {formats: [national], min_confidence: 0.3}}]\n")
-    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*min_confidence"):
-        shipped_recognizer(manifest=bad)
+REGIONAL_ES = "general: {fp32: a.onnx, int8: b.onnx}\nregional: [{countries: [ES], fp32: c.onnx, int8: d.onnx, "
+ROUTES = "routes: {formats: [national], min_confidence_ratio: 0.3}}]\n"
+STEEP = "steep: {fp32: e.onnx, int8: f.onnx"
 
 
-def test_steep_companions_are_validated(tmp_path):
+@pytest.mark.parametrize(
+    ("manifest", "named"),
+    [
+        (REGIONAL_ES + "routes: {formats: [national], min_confidence_ratio: 1.5}}]\n", "min_confidence_ratio"),
+        (REGIONAL_ES + "routes: {formats: [], min_confidence_ratio: 0.3}}]\n", "formats"),
+        (REGIONAL_ES.replace("[ES]", "[ES, PT]") + ROUTES, "routes need a model for one country"),
+        (REGIONAL_ES + "routes: {formats: [national], min_confidence: 0.3}}]\n", "min_confidence"),
+        (REGIONAL_ES + STEEP + ", min_tilt_degrees: 50}}]\n", "steep.min_tilt_degrees"),
+        (REGIONAL_ES + STEEP + "}}]\n", "steep.min_tilt_degrees"),  # the threshold is not left to a default
+        # a companion has no companion of its own
+        (REGIONAL_ES + STEEP + ", min_tilt_degrees: 10, steep: {fp32: g.onnx, int8: h.onnx}}}]\n", "steep.steep"),
+    ],
+)
+def test_routes_and_steep_companions_are_validated(tmp_path, manifest, named):
     bad = tmp_path / "recognizers.yaml"
-    head = "general: {fp32: a.onnx, int8: b.onnx}\nregional: [{countries: [ES], fp32: c.onnx, int8: d.onnx, steep: "
-    bad.write_text(head + "{fp32: e.onnx, int8: f.onnx, min_tilt_degrees: 50}}]\n")
-    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*steep.min_tilt_degrees"):
+    bad.write_text(manifest)
+    with pytest.raises(ValueError, match=rf"(?s)recognizers.yaml.*{named}"):
         shipped_recognizer(manifest=bad)
-    bad.write_text(head + "{fp32: e.onnx, int8: f.onnx}}]\n")
-    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*steep.min_tilt_degrees"):
-        shipped_recognizer(manifest=bad)  # the threshold is not left to a default
-    bad.write_text(head + "{fp32: e.onnx, int8: f.onnx, min_tilt_degrees: 10, steep: {fp32: g.onnx, int8: h.onnx}}}]\n")
-    with pytest.raises(ValueError, match=r"(?s)recognizers.yaml.*steep.steep"):
-        shipped_recognizer(manifest=bad)  # a companion has no companion of its own
 
 
 def test_a_shipped_model_with_a_steep_companion_brings_it_wherever_it_reads():

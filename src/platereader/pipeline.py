@@ -340,8 +340,7 @@ def routed(crops: list[np.ndarray], reads: list[PlateRead], recognizer: Recogniz
     """``reads`` (the recognizer's finished reads of ``crops``), each replaced by a regional model's
     read, made the same way, where that model's route takes it (``RegionalRoute``)."""
     for route in recognizer.routes:
-        regional = route.recognizer
-        regional.privacy_masks, regional.band_guard = recognizer.privacy_masks, recognizer.band_guard
+        regional = route.recognizer  # its privacy_masks and band_guard follow the recognizer's
         theirs = regional.read_crops(crops)
         if second_look:
             worth = [i for i, ours in enumerate(reads) if _worth_a_regional_look(route, theirs[i], ours)]

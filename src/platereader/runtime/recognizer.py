@@ -94,8 +94,6 @@ class Recognizer:
         key = tuple(countries) if countries else None
         self.grammar = Grammar.for_alphabet(self.alphabet, key) if grammar is True else (grammar or None)
         self.path = path
-        self.privacy_masks = privacy_masks
-        self.band_guard = band_guard  # frames on an EU band are read as blank (runtime/band.py)
         routed = regional and model_path is None and not countries and grammar is True
         self.routes = regional_routes(int8, threads, privacy_masks, band_guard) if routed else []
         steep = files.steep if files else None
@@ -103,6 +101,33 @@ class Recognizer:
         self.steep = (
             Recognizer(steep.file(int8), int8, threads, grammar, countries, privacy_masks, band_guard, regional=False) if steep else None
         )
+        self.privacy_masks = privacy_masks
+        self.band_guard = band_guard  # frames on an EU band are read as blank (runtime/band.py)
+
+    # The models that read for this one (regional routes, the steep companion) read the same kind
+    # of crops, so these settings, which callers may change after construction, are passed on.
+    @property
+    def privacy_masks(self) -> bool:
+        return self._privacy_masks
+
+    @privacy_masks.setter
+    def privacy_masks(self, value: bool) -> None:
+        self._privacy_masks = value
+        for helper in self._helpers():
+            helper.privacy_masks = value
+
+    @property
+    def band_guard(self) -> bool:
+        return self._band_guard
+
+    @band_guard.setter
+    def band_guard(self, value: bool) -> None:
+        self._band_guard = value
+        for helper in self._helpers():
+            helper.band_guard = value
+
+    def _helpers(self) -> list[Recognizer]:
+        return [route.recognizer for route in self.routes] + ([self.steep] if self.steep else [])
 
     @property
     def described(self) -> str:
@@ -128,7 +153,6 @@ class Recognizer:
     def read_crops(self, crops: list[np.ndarray], batch_size: int = 64) -> list[PlateRead]:
         if self.steep is None:
             return self._own_reads(crops, batch_size)
-        self.steep.privacy_masks, self.steep.band_guard = self.privacy_masks, self.band_guard
         steep = [abs(edge_tilt_degrees(crop)) >= self.steep_from for crop in crops]
         reads: list[PlateRead | None] = [None] * len(crops)
         for model, is_steep in ((self, False), (self.steep, True)):
