@@ -61,3 +61,26 @@ def test_a_strided_first_stage_gives_the_feature_maps_of_conv_and_pool():
     x = torch.zeros(1, 1, 32, 128)
     pooled, strided = (build_model(load_model_config(name)).eval().backbone(x).shape for name in ("ctc_ctx", "ctc_ctx_s2"))
     assert pooled == strided
+
+
+def test_steps_per_column_multiplies_the_ctc_steps():
+    one, two = (build_model(load_model_config(name)).eval() for name in ("ctc_ctx_s2", "ctc_ctx_s2_x2"))
+    x = torch.zeros(1, 1, 32, 128)
+    assert two(x).shape[1] == 2 * one(x).shape[1]
+
+
+def test_weights_with_one_step_per_column_start_a_two_step_model_reading_the_same():
+    """Fine-tuning ctc_ctx_s2 weights as ctc_ctx_s2_x2: every column's two steps begin as copies
+    of its one step, column by column in order, so greedy CTC reads exactly what the parent read."""
+    torch.manual_seed(0)
+    parent = build_model(load_model_config("ctc_ctx_s2")).eval()
+    child = build_model(load_model_config("ctc_ctx_s2_x2")).eval()
+    with pytest.raises(RuntimeError):  # not loadable as they are: the classifier is twice as wide
+        child.load_state_dict(parent.state_dict())
+    child.load_state_dict(child.adapt_init(parent.state_dict()))
+    x = torch.randn(2, 1, 32, 128)
+    with torch.no_grad():
+        a, b = parent(x), child(x)
+    assert torch.equal(b[:, 0::2], a) and torch.equal(b[:, 1::2], a)
+    # Weights already of the child's shape pass through untouched.
+    assert child.adapt_init(child.state_dict()).keys() == child.state_dict().keys()

@@ -135,6 +135,47 @@ def test_init_weights_of_another_model_fail_naming_the_file(tiny_run, tmp_path):
         train(opts)
 
 
+def test_init_weights_fine_tune_a_model_with_more_ctc_steps_then_export_and_read(tiny_run, tmp_path):
+    from platereader.models.config import load_model_config
+
+    root, cache, _ = tiny_run
+    micro = load_model_config("ctc_micro")
+    two_steps = micro.model_copy(update={"name": "ctc_micro_x2", "steps_per_column": 2})
+    opts = TrainOptions(
+        out=tmp_path / "ft", cache=cache, config=two_steps, steps=2, batch_size=8, eval_every=2, init=root / "out" / "last.pt"
+    )
+    assert train(opts)["config"] == "ctc_micro_x2"
+    onnx_path = export_onnx(tmp_path / "ft" / "last.pt", tmp_path / "x2.onnx")
+    crop = np.repeat(np.asarray(load_cache(cache)[0][0])[..., None], 3, axis=2)
+    probs, _ = Recognizer(onnx_path, threads=1).probabilities([crop])
+    assert probs.shape[1] == 2 * (128 // 4)  # ctc_micro's 32 columns, two steps each
+
+
+def test_hard_share_draws_part_of_each_batch_from_the_crops_the_init_weights_find_hardest(tiny_run, tmp_path):
+    from platereader.models import build_model
+    from platereader.models.config import load_model_config
+    from platereader.training.checkpoints import load_init
+    from platereader.training.train import _hardest
+
+    root, cache, _ = tiny_run
+    init = root / "out" / "last.pt"
+    images, labels = load_cache(cache)
+    targets = [row["target"] for row in labels]
+    model = build_model(load_model_config("ctc_micro"))
+    load_init(init, model)
+    hard = _hardest(model, np.asarray(images), targets, model.config.alphabet, pool=0.25)
+    readable = [i for i, t in enumerate(targets) if t]
+    assert len(hard) == round(0.25 * len(readable)) and all(targets[i] for i in hard)
+    # The pool is the tail of the ranking: the whole readable set ranks every readable crop.
+    assert _hardest(model, np.asarray(images), targets, model.config.alphabet, pool=1.0).tolist() == readable
+    assert np.array_equal(hard, _hardest(model, np.asarray(images), targets, model.config.alphabet, pool=0.25))
+
+    opts = TrainOptions(out=tmp_path / "hard", cache=cache, steps=2, batch_size=8, eval_every=2, init=init, hard_share=0.5)
+    assert train(opts)["steps"] == 2
+    with pytest.raises(ValueError, match="--hard-share needs --init"):
+        train(TrainOptions(out=tmp_path / "no_init", cache=cache, config="ctc_micro", steps=1, batch_size=8, hard_share=0.5))
+
+
 def test_export_and_read_with_onnxruntime(tiny_run):
     root, cache, _ = tiny_run
     onnx_path = export_onnx(root / "out" / "last.pt", root / "model.onnx")

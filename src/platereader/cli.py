@@ -476,6 +476,14 @@ def _evaluate_full(reader, items):
 )
 @_share_option("--tight-crop-share", 0.0, "Share of generated crops cut at the plate's edges, with no margin (the rest are loose boxes).")
 @_share_option("--steep-roll-share", 0.0, "Share of generated plates turned up to 30 degrees in the image plane (the rest 3, at most 10).")
+@_share_option("--hard-share", 0.0, "Share of each batch drawn from the crops the --init weights find hardest (see --hard-pool).")
+@click.option(
+    "--hard-pool",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.2,
+    show_default=True,
+    help="With --hard-share: the share of readable cache crops with the highest loss under the --init weights.",
+)
 def train(
     out: Path,
     config: str,
@@ -503,6 +511,8 @@ def train(
     negative_share: float,
     shots_per_plate: int,
     jitter: bool,
+    hard_share: float,
+    hard_pool: float,
 ) -> None:
     """Train the recognizer on generated plates (render once into a cache, then optimise)."""
     try:
@@ -559,6 +569,8 @@ def train(
         negative_share=negative_share,
         jitter=jitter,
         stop_after=stop_after,
+        hard_share=hard_share,
+        hard_pool=hard_pool,
     )
     try:
         summary = run_training(options)

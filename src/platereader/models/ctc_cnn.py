@@ -53,12 +53,35 @@ class CtcCnn(nn.Module):
             head += [ContextBlock(config.head_channels, config.context_kernel) for _ in range(config.context_blocks)]
         else:
             head += [nn.Conv1d(seq_channels, config.head_channels, 3, padding=1), nn.ReLU(inplace=True)]
-        head += [nn.Dropout(0.1), nn.Conv1d(config.head_channels, config.num_classes, 1)]
+        head += [nn.Dropout(0.1), nn.Conv1d(config.head_channels, config.num_classes * config.steps_per_column, 1)]
         self.head = nn.Sequential(*head)
 
+    def adapt_init(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Fine-tuning weights (``train --init``) made to fit: see ``tile_classifier``."""
+        return tile_classifier(state, self)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """N x 1 x H x W in [-1, 1] -> N x T x classes log-probabilities (T = feature columns)."""
+        """N x 1 x H x W in [-1, 1] -> N x T x classes log-probabilities (T = feature columns x
+        steps per column)."""
         features = self.backbone(x)  # N x C x H' x W'
         # "flatten": N x (C * H') x W'; "max": N x C x W', the strongest response in each column
         seq = features.flatten(1, 2) if self.config.row_reduce == "flatten" else features.amax(dim=2)
-        return self.head(seq).permute(0, 2, 1).log_softmax(-1)
+        logits = self.head(seq)  # N x (steps x classes) x W'
+        n, _, width = logits.shape
+        k = self.config.steps_per_column
+        # Column w's k steps become steps w*k .. w*k+k-1.
+        steps = logits.reshape(n, k, self.config.num_classes, width).permute(0, 3, 1, 2).reshape(n, width * k, -1)
+        return steps.log_softmax(-1)
+
+
+def tile_classifier(state: dict[str, torch.Tensor], model: CtcCnn) -> dict[str, torch.Tensor]:
+    """Weights of a ``CtcCnn`` with one step per column, made to fit ``model`` with k: each column's
+    k steps start as copies of its one step, so the network reads as before (CTC merges a
+    character repeated in consecutive steps) and fine-tuning can then split them."""
+    key = next(k for k in reversed(model.state_dict()) if k.endswith(".weight"))
+    bias = key.removesuffix("weight") + "bias"
+    k = model.config.steps_per_column
+    wanted = model.state_dict()[key].shape[0]
+    if k == 1 or key not in state or state[key].shape[0] * k != wanted:
+        return state
+    return {**state, key: state[key].repeat(k, 1, 1), bias: state[bias].repeat(k)}

@@ -54,8 +54,15 @@ def restore(out: Path, steps: int, resume: bool, init: Path | None, model, optim
         scheduler.load_state_dict(state["scheduler"])
         return state["step"], state["elapsed"], state["history"]
     if init:
-        try:
-            model.load_state_dict(torch.load(init, weights_only=False)["model"])
-        except RuntimeError as exc:  # shapes differ: another architecture
-            raise ValueError(f"{init}: weights of another model than the one configured ({str(exc).splitlines()[0]})") from None
+        load_init(init, model)
     return 0, 0.0, None
+
+
+def load_init(init: Path, model) -> None:
+    """Load ``train --init`` weights into ``model``."""
+    try:
+        weights = torch.load(init, weights_only=False)["model"]
+        # A model may take weights of a near relative (e.g. fewer CTC steps per column).
+        model.load_state_dict(model.adapt_init(weights) if hasattr(model, "adapt_init") else weights)
+    except RuntimeError as exc:  # shapes differ: another architecture
+        raise ValueError(f"{init}: weights of another model than the one configured ({str(exc).splitlines()[0]})") from None

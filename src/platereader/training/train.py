@@ -21,7 +21,7 @@ from platereader.models.config import ModelConfig
 from platereader.runtime.decode import Decoded, best_layout, decode_batch, layout_score
 from platereader.runtime.preprocess import normalize
 from platereader.training.cache import load_cache, sample_kinds
-from platereader.training.checkpoints import optimiser_and_schedule, optimiser_step, restore, save_checkpoint
+from platereader.training.checkpoints import load_init, optimiser_and_schedule, optimiser_step, restore, save_checkpoint
 from platereader.training.data import augment, encode_targets, load_labelled_folder
 from platereader.training.devsets import DevSet, load_dev_sets
 
@@ -52,6 +52,11 @@ class TrainOptions:
     unreadable_share: float = 0.0
     negative_share: float = 1.0
     jitter: bool = True  # photometric jitter per batch (augment), on top of the generator's degradations
+    # Share of each batch drawn from the crops the --init model finds hardest: the ``hard_pool``
+    # share of readable cache crops with the highest CTC loss per character under the starting
+    # weights, ranked once before training.
+    hard_share: float = 0.0
+    hard_pool: float = 0.2
     dev_root: Path | None = None
     threads: int = 2
     resume: bool = False
@@ -119,6 +124,26 @@ def _batch_indices(step: int, batch: int, n: int, seed: int) -> np.ndarray:
     return idx
 
 
+def _hardest(model: torch.nn.Module, images: np.ndarray, targets: list[str], alphabet: str, pool: float, batch: int = 256) -> np.ndarray:
+    """Indices of the ``pool`` share of crops with a target whose CTC loss per character is highest."""
+    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True, reduction="none")
+    readable = np.flatnonzero([bool(t) for t in targets])
+    losses = np.empty(len(readable), np.float32)
+    model.eval()
+    with torch.no_grad():
+        for i in tqdm(range(0, len(readable), batch), desc="rank crops", unit="batch"):
+            idx = readable[i : i + batch]
+            x = torch.from_numpy(normalize(images[idx])[:, None]).contiguous(memory_format=CHANNELS_LAST)
+            flat, lengths = encode_targets([targets[j] for j in idx], alphabet)
+            log_probs = model(x)
+            steps = torch.full((len(idx),), log_probs.shape[1], dtype=torch.long)
+            loss = ctc(log_probs.permute(1, 0, 2), torch.from_numpy(flat), steps, torch.from_numpy(lengths))
+            losses[i : i + len(idx)] = (loss / torch.from_numpy(lengths)).numpy()
+    model.train()
+    keep = max(1, round(pool * len(readable)))
+    return np.sort(readable[np.argsort(-losses, kind="stable")[:keep]])
+
+
 def resolve_model_config(config: str | ModelConfig | None, init: Path | None) -> ModelConfig:
     """The model to train: as named, else the architecture of the weights fine-tuned from."""
     if isinstance(config, ModelConfig):
@@ -153,6 +178,14 @@ def train(opts: TrainOptions) -> dict:
     user = load_labelled_folder(opts.data, config.input_width, config.input_height, config.alphabet) if opts.data else None
     dev = load_dev_sets(opts.dev_root, config.input_width, config.input_height) if opts.dev_root else []
 
+    hard = None
+    if opts.hard_share:
+        if not opts.init:
+            raise ValueError("--hard-share needs --init weights: crops are ranked by the starting model's loss")
+        ranker = build_model(config).to(memory_format=CHANNELS_LAST)
+        load_init(opts.init, ranker)
+        hard = _hardest(ranker, images, targets, config.alphabet, opts.hard_pool)
+
     opts.out.mkdir(parents=True, exist_ok=True)
     optimizer, scheduler = optimiser_and_schedule(model, opts.lr, opts.steps, warmup=0.08)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
@@ -163,11 +196,14 @@ def train(opts: TrainOptions) -> dict:
     rng = np.random.default_rng([opts.seed, step])
     start = time.time()
     n_user = round(opts.batch_size * opts.data_share) if user else 0
+    n_hard = round((opts.batch_size - n_user) * opts.hard_share) if hard is not None else 0
     bar = tqdm(total=opts.steps, initial=step, desc="train", unit="step")
     model.train()
     last = min(opts.steps, opts.stop_after or opts.steps)
     while step < last:
-        idx = _batch_indices(step, opts.batch_size - n_user, len(images), opts.seed)
+        idx = _batch_indices(step, opts.batch_size - n_user - n_hard, len(images), opts.seed)
+        if n_hard:
+            idx = np.concatenate([idx, hard[_batch_indices(step, n_hard, len(hard), opts.seed + 2)]])
         batch_images = images[idx]
         batch_text = [targets[i] for i in idx]
         if user:
