@@ -7,7 +7,6 @@ stickers, dealer text, screws, frames) are drawn into the image but not into the
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import cv2
@@ -98,37 +97,29 @@ class _Canvas:
     def circle(self, x: float, y: float, r: float, color, thickness: int = -1) -> None:
         cv2.circle(self.rgb, self.px(x, y), max(1, round(r * self.s)), color, thickness, cv2.LINE_AA)
 
-    def glyph(self, font: Font, ch: str, x: float, y: float, w: float, h: float, color=None) -> tuple[float, float, float, float]:
-        """Paste a glyph scaled to cap height h (mm) and width w (mm) at top-left (x, y), at its exact
-        sub-pixel place and size; returns its box in pixels.
+    def glyph(self, font: Font, ch: str, x: float, y: float, w: float, h: float, color=None) -> tuple[int, int, int, int]:
+        """Paste a glyph scaled to cap height h (mm) and width w (mm) at top-left (x, y).
 
         With color None it goes to the text mask (a registration character); otherwise it is
         painted straight onto the plate as furniture.
         """
         g = font.glyph(ch)
         k = h * self.s / CACHE_CAP_PX
-        gw, gh = max(1.0, w * self.s), max(1.0, g.mask.shape[0] * k)
-        x0, y0 = x * self.s + self.left, y * self.s + self.top + g.top * k
-        # Plates are drawn near camera size, where the gap between characters is 1-2 px: rounding
-        # each glyph's place and width to whole pixels made 16% of neighbours on 40-80 px plates
-        # touch or overlap (an I merged into the N beside it). So: area-averaged down to whole
-        # pixels (sharp), then stretched and shifted by the fraction left.
-        iw, ih = max(1, round(gw)), max(1, round(gh))
-        mask = cv2.resize(g.mask, (iw, ih), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
-        xa, ya = math.floor(x0), math.floor(y0)
-        size = (math.ceil(x0 + gw) - xa + 1, math.ceil(y0 + gh) - ya + 1)
-        place = np.float32([[gw / iw, 0, x0 - xa], [0, gh / ih, y0 - ya]])
-        patch = cv2.warpAffine(mask, place, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        gw = max(1, round(w * self.s))
+        gh = max(1, round(g.mask.shape[0] * k))
+        mask = cv2.resize(g.mask, (gw, gh), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+        x0, y0 = self.px(x, y)
+        y0 += round(g.top * k)
         H, W = self.text.shape
-        xb, yb = min(xa + size[0], W), min(ya + size[1], H)
-        xs, ys = max(xa, 0), max(ya, 0)
-        if xs < xb and ys < yb:
-            ink = patch[ys - ya : yb - ya, xs - xa : xb - xa].astype(np.float32) / 255
-            if color is None:
-                np.maximum(self.text[ys:yb, xs:xb], ink, out=self.text[ys:yb, xs:xb])
-            else:
-                region = self.rgb[ys:yb, xs:xb]
-                region += (np.asarray(color, np.float32) - region) * ink[..., None]
+        xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + gw, W), min(y0 + gh, H)
+        if xa >= xb or ya >= yb:
+            return (x0, y0, x0 + gw, y0 + gh)
+        patch = mask[ya - y0 : yb - y0, xa - x0 : xb - x0].astype(np.float32) / 255
+        if color is None:
+            np.maximum(self.text[ya:yb, xa:xb], patch, out=self.text[ya:yb, xa:xb])
+        else:
+            region = self.rgb[ya:yb, xa:xb]
+            region += (np.asarray(color, np.float32) - region) * patch[..., None]
         return (x0, y0, x0 + gw, y0 + gh)
 
 
@@ -323,11 +314,23 @@ def render_plate(
         x = x_lo + (x_hi - x_lo - total * squeeze) / 2 + rng.uniform(-0.03, 0.03) * cap
         y_top = top_reserved + v_gap + r * (cap + v_gap) + rng.uniform(-0.04, 0.04) * cap
         first_hyphen = True
+        last_char_end: int | None = None  # right edge (px) of the row's previous character
         for (kind, value), w in zip(items, widths, strict=False):
             w *= squeeze
             if kind == "char":
                 jx, jy = rng.uniform(-0.02, 0.02) * w, rng.uniform(-0.01, 0.01) * cap
-                boxes.append(c.glyph(spec.font, spec.drawn_as.get(value, value), x + jx, y_top + jy, w, cap))
+                # Plates are drawn near camera size, where characters stand 1-2 px apart, and glyphs
+                # land on whole pixels: unchecked, 16% of neighbours on plates drawn 40-80 px wide
+                # touched or overlapped (an I merged into the N beside it while its label kept it).
+                # So a character that would touch the one before moves right just enough to leave a
+                # clear pixel; the characters after it keep their places unless they touch in turn.
+                left_mm = x + jx
+                left = c.px(left_mm, 0)[0]
+                if last_char_end is not None and left <= last_char_end:
+                    left_mm += (last_char_end + 1 - left) / c.s
+                box = c.glyph(spec.font, spec.drawn_as.get(value, value), left_mm, y_top + jy, w, cap)
+                boxes.append(box)
+                last_char_end = box[2]
             elif kind == "sep" and value == "-":
                 t = cap * 0.09
                 a, b = c.px(x + w * 0.2, y_top + cap / 2 - t / 2)
