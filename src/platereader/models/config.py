@@ -36,9 +36,9 @@ class ModelConfig(BaseModel):
     context_blocks: int = Field(0, ge=0, le=6)
     context_kernel: int = Field(5, ge=3, le=9)
     # CTC steps per feature column: the classifier reads each column as this many consecutive
-    # steps. CTC needs a step per character and a blank between a repeated pair, and with 32
-    # columns a ten-character plate leaves about 2.5 steps per character, so narrow characters
-    # and repeated pairs get dropped.
+    # steps. CTC needs a step per character and a blank between a repeated pair, and 32 columns
+    # leave a ten-character plate about 2.5 steps per character. Two steps (ctc_ctx_s2_x2) did not
+    # stop v16's dropped characters, though (model card, "Session 25").
     steps_per_column: int = Field(1, ge=1, le=4)
 
     @model_validator(mode="after")
