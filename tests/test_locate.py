@@ -16,10 +16,10 @@ from platereader.cli import main
 from platereader.detection import Detection
 from platereader.detection.detector import DEFAULT_DETECTOR
 from platereader.detection.geometry import iou_matrix
-from platereader.detection.locate import LocatedPlate, edge_tilt_degrees, located_plate, tilt_degrees
+from platereader.detection.locate import LocatedPlate, located_plate, tilt_degrees
 from platereader.pipeline import CONFIDENT_CROP_READ, SECOND_LOOK_VIEWS, _vote, read_crops, read_detections
 from platereader.runtime.images import load_image
-from platereader.runtime.preprocess import reframe, with_border
+from platereader.runtime.preprocess import edge_tilt_degrees, reframe, with_border
 from platereader.runtime.recognizer import PlateRead
 from platereader.runtime.shipped import shipped_recognizer
 

@@ -83,3 +83,13 @@ def test_the_regional_model_looks_twice_only_where_its_read_could_count():
     read_crops([_crop(g) for g in (10, 20, 30, 40)], reader, second_look=True)
     looked_twice = {g for g in (10, 20, 30, 40) if regional.read_greys.count(g) > 1}
     assert looked_twice == {20, 30, 40}
+
+
+def test_settings_changed_after_construction_reach_the_models_that_read_for_it():
+    from platereader.runtime.recognizer import Recognizer
+
+    reader = Recognizer()
+    reader.privacy_masks, reader.band_guard = True, False
+    helpers = [route.recognizer for route in reader.routes]
+    helpers += [h.steep for h in helpers if h.steep]
+    assert helpers and all(h.privacy_masks and not h.band_guard for h in helpers)

@@ -10,9 +10,9 @@ import numpy as np
 
 from platereader.detection import Detection, Detector
 from platereader.detection.geometry import box_around, clip_box, inside_share, iou_matrix, letterbox, turned, upright_box_around
-from platereader.detection.locate import CONTEXT, MIN_TURN_DEGREES, edge_tilt_degrees, located_plate, tilt_degrees
+from platereader.detection.locate import CONTEXT, MIN_TURN_DEGREES, located_plate, tilt_degrees
 from platereader.detection.rectify import crop_bounds, crop_box, plate_crops
-from platereader.runtime.preprocess import reframe
+from platereader.runtime.preprocess import edge_tilt_degrees, reframe
 from platereader.runtime.recognizer import PlateRead, Recognizer, RegionalRoute
 
 # The false-detection filter keeps a read whose plate score, its confidence times the detector's

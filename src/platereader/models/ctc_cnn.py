@@ -78,10 +78,11 @@ def tile_classifier(state: dict[str, torch.Tensor], model: CtcCnn) -> dict[str, 
     """Weights of a ``CtcCnn`` with one step per column, made to fit ``model`` with k: each column's
     k steps start as copies of its one step, so the network reads as before (CTC merges a
     character repeated in consecutive steps) and fine-tuning can then split them."""
-    key = next(k for k in reversed(model.state_dict()) if k.endswith(".weight"))
+    own = model.state_dict()
+    key = next(k for k in reversed(own) if k.endswith(".weight"))  # the classifier's
     bias = key.removesuffix("weight") + "bias"
     k = model.config.steps_per_column
-    wanted = model.state_dict()[key].shape[0]
+    wanted = own[key].shape[0]
     if k == 1 or key not in state or state[key].shape[0] * k != wanted:
         return state
     return {**state, key: state[key].repeat(k, 1, 1), bias: state[bias].repeat(k)}

@@ -19,6 +19,21 @@ from platereader.runtime.session import open_session
 from platereader.runtime.shipped import MANIFEST, load_manifest, routed_recognizers
 
 
+class _PassedOn:
+    """A ``Recognizer`` setting that the models reading for it (``_helpers``) follow when it is set."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.stored = name, f"_{name}"
+
+    def __get__(self, recognizer, owner=None):
+        return self if recognizer is None else getattr(recognizer, self.stored)
+
+    def __set__(self, recognizer, value) -> None:
+        setattr(recognizer, self.stored, value)
+        for helper in recognizer._helpers():
+            setattr(helper, self.name, value)
+
+
 @dataclass
 class PlateRead:
     text: str  # "" when the crop holds no readable plate
@@ -106,25 +121,8 @@ class Recognizer:
 
     # The models that read for this one (regional routes, the steep companion) read the same kind
     # of crops, so these settings, which callers may change after construction, are passed on.
-    @property
-    def privacy_masks(self) -> bool:
-        return self._privacy_masks
-
-    @privacy_masks.setter
-    def privacy_masks(self, value: bool) -> None:
-        self._privacy_masks = value
-        for helper in self._helpers():
-            helper.privacy_masks = value
-
-    @property
-    def band_guard(self) -> bool:
-        return self._band_guard
-
-    @band_guard.setter
-    def band_guard(self, value: bool) -> None:
-        self._band_guard = value
-        for helper in self._helpers():
-            helper.band_guard = value
+    privacy_masks = _PassedOn()
+    band_guard = _PassedOn()
 
     def _helpers(self) -> list[Recognizer]:
         return [route.recognizer for route in self.routes] + ([self.steep] if self.steep else [])

@@ -124,6 +124,13 @@ def _batch_indices(step: int, batch: int, n: int, seed: int) -> np.ndarray:
     return idx
 
 
+def _ctc_loss(ctc: torch.nn.CTCLoss, log_probs: torch.Tensor, texts: list[str], alphabet: str) -> torch.Tensor:
+    """CTC loss of N x T x C log-probabilities against ``texts``, every output all T steps long."""
+    flat, lengths = encode_targets(texts, alphabet)
+    steps = torch.full((len(texts),), log_probs.shape[1], dtype=torch.long)
+    return ctc(log_probs.permute(1, 0, 2), torch.from_numpy(flat), steps, torch.from_numpy(lengths))
+
+
 def _hardest(model: torch.nn.Module, images: np.ndarray, targets: list[str], alphabet: str, pool: float, batch: int = 256) -> np.ndarray:
     """Indices of the ``pool`` share of crops with a target whose CTC loss per character is highest."""
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True, reduction="none")
@@ -134,11 +141,9 @@ def _hardest(model: torch.nn.Module, images: np.ndarray, targets: list[str], alp
         for i in tqdm(range(0, len(readable), batch), desc="rank crops", unit="batch"):
             idx = readable[i : i + batch]
             x = torch.from_numpy(normalize(images[idx])[:, None]).contiguous(memory_format=CHANNELS_LAST)
-            flat, lengths = encode_targets([targets[j] for j in idx], alphabet)
-            log_probs = model(x)
-            steps = torch.full((len(idx),), log_probs.shape[1], dtype=torch.long)
-            loss = ctc(log_probs.permute(1, 0, 2), torch.from_numpy(flat), steps, torch.from_numpy(lengths))
-            losses[i : i + len(idx)] = (loss / torch.from_numpy(lengths)).numpy()
+            texts = [targets[j] for j in idx]
+            loss = _ctc_loss(ctc, model(x), texts, alphabet)
+            losses[i : i + len(idx)] = (loss / torch.tensor([len(t) for t in texts])).numpy()
     model.train()
     keep = max(1, round(pool * len(readable)))
     return np.sort(readable[np.argsort(-losses, kind="stable")[:keep]])
@@ -212,15 +217,7 @@ def train(opts: TrainOptions) -> dict:
             batch_text += [user[1][i] for i in uidx]
         pixels = augment(batch_images, rng) if opts.jitter else batch_images
         x = torch.from_numpy(normalize(pixels)[:, None]).contiguous(memory_format=CHANNELS_LAST)
-        flat, lengths = encode_targets(batch_text, config.alphabet)
-        log_probs = model(x)  # N x T x C
-        t = log_probs.shape[1]
-        loss = ctc(
-            log_probs.permute(1, 0, 2),
-            torch.from_numpy(flat),
-            torch.full((len(idx) + n_user,), t, dtype=torch.long),
-            torch.from_numpy(lengths),
-        )
+        loss = _ctc_loss(ctc, model(x), batch_text, config.alphabet)
         optimiser_step(loss, model, optimizer, scheduler, max_grad_norm=5.0)
         step += 1
         bar.update(1)
