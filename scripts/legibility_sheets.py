@@ -8,8 +8,8 @@
 `make` draws generated plates the judge would call readable if its limit on the measure binned
 (--by: the weakest character's contrast-to-noise, the mean one, or blur over character height)
 were the outermost edge, one shot per registration (a second shot of the same text would give it
-away), and bins them by that measure. The plates are shuffled across bins and
-shown enlarged, numbered, with no text or bin, so the reader cannot know which bin a plate is in.
+away), and bins them by that measure. The plates are shuffled across bins and shown enlarged,
+numbered, with no text or bin, so the reader cannot know which bin a plate is in.
 The bins and true texts go to DIR/key.json; `score` prints how many plates of each bin were read.
 Session 26 set MIN_CHAR_CNR and MAX_BLUR_RATIO from this test (model card, "Session 26").
 """
@@ -25,11 +25,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from platereader.generation import PlateGenerator, scene
+from platereader.generation import PlateGenerator, Sample, scene
 
 TILE_W, TILE_H, COLUMNS, PER_SHEET = 480, 100, 2, 12
 # Each measure that can be binned: the judge's limit on it, and whether that limit is a floor.
 JUDGE_LIMITS = {"weakest_cnr": ("MIN_CHAR_CNR", True), "cnr": ("MIN_CNR", True), "blur_ratio": ("MAX_BLUR_RATIO", False)}
+MAX_DRAWS = 200_000  # bins that stay short after this many plates are out of the generator's range
 
 
 def tile(image: np.ndarray, number: int) -> np.ndarray:
@@ -42,7 +43,7 @@ def tile(image: np.ndarray, number: int) -> np.ndarray:
     return out
 
 
-def draw_binned(seed: int, measure: str, edges: list[float], per_bin: int) -> list[tuple[int, object]]:
+def draw_binned(seed: int, measure: str, edges: list[float], per_bin: int) -> list[tuple[int, Sample]]:
     """(bin, sample) pairs, ``per_bin`` in each bin, distinct registrations."""
     limit, is_floor = JUDGE_LIMITS[measure]
     setattr(scene, limit, edges[0] if is_floor else edges[-1])  # the judge's other limits stay
@@ -51,6 +52,9 @@ def draw_binned(seed: int, measure: str, edges: list[float], per_bin: int) -> li
     seen: set[str] = set()
     i = 0
     while min(len(b) for b in binned) < per_bin:
+        if i == MAX_DRAWS:
+            counts = ", ".join(f"{low:g}-{high:g}: {len(b)}" for (low, high), b in zip(pairwise(edges), binned, strict=True))
+            raise SystemExit(f"{measure}: {MAX_DRAWS} plates drawn and some bins are still short ({counts}); widen --edges")
         sample = generator.sample(i)
         i += 1
         if not sample.readable or sample.text in seen:
