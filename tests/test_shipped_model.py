@@ -17,17 +17,17 @@ from tests.conftest import DEV, needs_dev
 
 pytestmark = pytest.mark.skipif(not shipped_recognizer().is_file(), reason="no shipped recognizer model")
 
-# Measured read once (benchmarks/recognizer.py --no-second-look, model card, v16): synthetic 92.8% fp32 /
-# 92.9% int8, roboflow ES+GB 90.3%, fer_hr 100% (10 crops), uc3m 91.3% visible characters. Floors sit
-# below, as regression guards.
-SYNTHETIC_FLOOR = 0.8
+# Measured read once (benchmarks/recognizer.py --no-second-look, model card, v16): roboflow ES+GB 90.3%,
+# fer_hr 100% (10 crops), uc3m 91.3% visible characters; the held-out plates below 93.0% fp32 / 93.3%
+# int8 (session 26, on the legibility judge it set). Floors sit below, as regression guards.
+SYNTHETIC_FLOOR = 0.88
 DEV_FLOORS = {"roboflow_es_gb": 0.7, "fer_hr_test": 0.5, "uc3m_test": 0.8}  # uc3m: visible characters
 
 
 @pytest.fixture(scope="module")
 def held_out():
     g = PlateGenerator(seed=4242, negative_rate=0.0)
-    samples = [s for s in g.samples(0, 500) if s.readable][:300]
+    samples = [s for s in g.samples(0, 600) if s.readable][:300]  # about 55% of generated plates are readable
     return [s.image for s in samples], [s.text for s in samples]
 
 
