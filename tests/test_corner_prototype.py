@@ -1,0 +1,36 @@
+"""scripts/corner_prototype.py (session 26's experiment) runs end to end: render, a few training steps, the comparison table."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "corner_prototype.py"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=300)
+
+
+def test_render_train_and_compare(tmp_path):
+    data, weights = tmp_path / "crops.npz", tmp_path / "model.pt"
+    rendered = run("render", str(data), "--count", "2100", "--seed", "3")
+    assert rendered.returncode == 0, rendered.stderr
+    arrays = np.load(data)
+    assert arrays["images"].shape == (2100, 64, 128) and arrays["corners"].shape == (2100, 8)
+    # Loose crops hold their plate: the corners lie near the crop, TL left of TR, TL above BL.
+    corners = arrays["corners"].reshape(-1, 4, 2)
+    assert (corners > -0.1).all() and (corners < 1.1).all()
+    assert (corners[:, 0, 0] < corners[:, 1, 0]).all() and (corners[:, 0, 1] < corners[:, 3, 1]).all()
+    trained = run("train", str(data), str(weights), "--steps", "3")
+    assert trained.returncode == 0, trained.stderr
+    assert "3 steps" in trained.stdout and weights.is_file()
+    compared = run("eval", str(weights), "--synthetic", "8")
+    assert compared.returncode == 0, compared.stderr
+    assert "| generated, seed 12345 (n=8) |" in compared.stdout
