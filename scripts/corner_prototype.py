@@ -12,7 +12,9 @@ generated crops (PlateGenerator defaults, no plate-free crops) as 64 x 128 grey 
 corners as shares of the crop's width and height; `train` fits a 491k-parameter CNN to them
 (smooth L1, AdamW, one-cycle, batch 128, flipped and inverted copies); `eval` reads each crop as
 the benchmark does (the shipped reader, second look) as given, cut out by the predicted corners
-(`detection.rectify.rectify`), and the more confident of the two. Results: model card, "Session 26".
+(`detection.rectify.rectify`), and the more confident of the two; then as `Reader` reads crops
+(unsure ones searched for their plate by the detector), alone and beside the cut-out. Results:
+model card, "Session 26".
 Needs torch (`pip install -e .[train]`).
 """
 
@@ -29,6 +31,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from platereader.detection import Detector
 from platereader.detection.rectify import rectify
 from platereader.evaluation import LabelledCrop, score
 from platereader.generation import PlateGenerator
@@ -122,17 +125,24 @@ def predicted_quads(model: CornerNet, crops: list[np.ndarray]) -> list[np.ndarra
     return [q * [c.shape[1], c.shape[0]] for q, c in zip(shares, crops, strict=True)]
 
 
-def compare(name: str, model: CornerNet, recognizer: Recognizer, crops: list[np.ndarray], items: list[LabelledCrop]) -> None:
+def more_confident(reads: list[PlateRead], others: list[PlateRead]) -> list[PlateRead]:
+    return [o if o.confidence > r.confidence else r for r, o in zip(reads, others, strict=True)]
+
+
+def compare(
+    name: str, model: CornerNet, recognizer: Recognizer, detector: Detector, crops: list[np.ndarray], items: list[LabelledCrop]
+) -> None:
     recognizer.privacy_masks = any(i.masked for i in items)
     given = read_crops(crops, recognizer)
     cut = read_crops([rectify(c, q) for c, q in zip(crops, predicted_quads(model, crops), strict=True)], recognizer)
-    surer = [c if c.confidence > g.confidence else g for g, c in zip(given, cut, strict=True)]
+    located = read_crops(crops, recognizer, detector)  # as Reader reads crops: unsure ones searched for their plate
 
     def shown(reads: list[PlateRead]) -> str:
         report = score(items, [r.text for r in reads])
         return f"{report.visible_char_accuracy:.2%} chars" if report.visible_char_accuracy is not None else f"{report.exact:.1%}"
 
-    print(f"| {name} (n={len(items)}) | {shown(given)} | {shown(cut)} | {shown(surer)} |", flush=True)
+    columns = [given, cut, more_confident(given, cut), located, more_confident(located, cut)]
+    print(f"| {name} (n={len(items)}) | " + " | ".join(shown(reads) for reads in columns) + " |", flush=True)
 
 
 def evaluate(weights: Path, synthetic: int, seed: int, dev: Path | None) -> None:
@@ -149,16 +159,17 @@ def evaluate(weights: Path, synthetic: int, seed: int, dev: Path | None) -> None
     errors = [np.abs(q - s.corners).max() / np.linalg.norm(s.corners[1] - s.corners[0]) for q, s in zip(quads, samples, strict=True)]
     median, p90 = np.median(errors), np.percentile(errors, 90)
     print(f"generated plates (seed {seed}): worst corner off by a median {median:.1%} of the plate's width (90th percentile {p90:.1%})")
-    recognizer = Recognizer(threads=2)
-    print("| crops | as given | cut out by the corners | the more confident |\n|---|---|---|---|")
+    recognizer, detector = Recognizer(threads=2), Detector(threads=2)
+    print("| crops | as given | cut out by the corners | the more confident | as Reader reads crops | that or the cut-out |")
+    print("|---|---|---|---|---|---|")
     items = [LabelledCrop(Path(f"synthetic/{k}"), s.text) for k, s in enumerate(samples)]
-    compare(f"generated, seed {seed}", model, recognizer, [s.image for s in samples], items)
+    compare(f"generated, seed {seed}", model, recognizer, detector, [s.image for s in samples], items)
     if dev is not None:
         from platereader.training.devsets import dev_subsets
 
         for name, subset in dev_subsets(dev).items():
             if name != "openalpr_br":
-                compare(name, model, recognizer, [load_image(i.image) for i in subset], subset)
+                compare(name, model, recognizer, detector, [load_image(i.image) for i in subset], subset)
 
 
 def main() -> None:
