@@ -40,7 +40,7 @@ from platereader.runtime.images import load_image
 from platereader.runtime.preprocess import resize_crop
 from platereader.runtime.recognizer import PlateRead, Recognizer
 
-WIDTH, HEIGHT = 128, 64
+WIDTH, HEIGHT = 128, 64  # as rendered; `train --height 32` halves it for a network at the recognizer's input size
 FLIPPED_CORNERS = [1, 0, 3, 2]  # TL, TR, BR, BL of a mirrored crop
 
 
@@ -49,22 +49,23 @@ def conv_bn(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
 
 
 class CornerNet(nn.Module):
-    """64 x 128 grey in [-1, 1] -> 8 numbers: the corners (x, y) as shares of the crop."""
+    """``height`` x 128 grey in [-1, 1] (height 64 or 32) -> 8 numbers: the corners (x, y) as shares of the crop."""
 
-    def __init__(self) -> None:
+    def __init__(self, height: int = HEIGHT) -> None:
         super().__init__()
+        self.height = height
         self.features = nn.Sequential(
             *conv_bn(1, 16, 2), *conv_bn(16, 32), nn.MaxPool2d(2), *conv_bn(32, 64), *conv_bn(64, 64), nn.MaxPool2d(2),
             *conv_bn(64, 96), nn.MaxPool2d(2), *conv_bn(96, 128), nn.MaxPool2d(2),
         )  # fmt: skip
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(128 * 2 * 4, 256), nn.ReLU(inplace=True), nn.Linear(256, 8))
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(128 * (height // 32) * 4, 256), nn.ReLU(inplace=True), nn.Linear(256, 8))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x)) + 0.5  # start from the crop's centre
 
 
-def network_input(crops: list[np.ndarray]) -> torch.Tensor:
-    grey = [resize_crop(cv2.cvtColor(c, cv2.COLOR_RGB2GRAY), WIDTH, HEIGHT) for c in crops]
+def network_input(crops: list[np.ndarray], height: int) -> torch.Tensor:
+    grey = [resize_crop(cv2.cvtColor(c, cv2.COLOR_RGB2GRAY), WIDTH, height) for c in crops]
     return torch.from_numpy(np.stack(grey).astype(np.float32) * (2 / 255) - 1)[:, None]
 
 
@@ -82,14 +83,16 @@ def render(out: Path, count: int, seed: int) -> None:
     np.savez(out, images=images, corners=corners)
 
 
-def train(data: Path, out: Path, steps: int, seed: int, batch: int = 128) -> None:
+def train(data: Path, out: Path, steps: int, seed: int, height: int = HEIGHT, batch: int = 128) -> None:
     torch.manual_seed(seed)
     torch.set_num_threads(2)
     arrays = np.load(data)
     images, corners = arrays["images"], arrays["corners"]
+    if height != HEIGHT:
+        images = np.stack([cv2.resize(image, (WIDTH, height), interpolation=cv2.INTER_AREA) for image in images])
     held = min(2000, len(images) // 10)  # the first crops, never trained on
     held_out, rows = np.arange(held), np.arange(held, len(images))
-    model = CornerNet()
+    model = CornerNet(height)
     optimizer = torch.optim.AdamW(model.parameters(), 2e-3, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, 2e-3, total_steps=steps, pct_start=0.1)
     rng = np.random.default_rng(seed)
@@ -117,12 +120,12 @@ def train(data: Path, out: Path, steps: int, seed: int, batch: int = 128) -> Non
     error = np.abs(predicted - corners[held_out]).mean()
     print(f"{steps} steps in {(time.time() - start) / 60:.1f} min; held-out mean corner error {error:.4f} of the crop's size")
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), out)
+    torch.save({"height": height, "state": model.state_dict()}, out)
 
 
 def predicted_quads(model: CornerNet, crops: list[np.ndarray]) -> list[np.ndarray]:
     with torch.no_grad():
-        shares = model(network_input(crops)).numpy().reshape(-1, 4, 2)
+        shares = model(network_input(crops, model.height)).numpy().reshape(-1, 4, 2)
     return [q * [c.shape[1], c.shape[0]] for q, c in zip(shares, crops, strict=True)]
 
 
@@ -147,8 +150,10 @@ def compare(
 
 
 def evaluate(weights: Path, synthetic: int, seed: int, dev: Path | None) -> None:
-    model = CornerNet()
-    model.load_state_dict(torch.load(weights))
+    saved = torch.load(weights)
+    saved = saved if "state" in saved else {"height": HEIGHT, "state": saved}  # the first recorded run saved bare weights
+    model = CornerNet(saved["height"])
+    model.load_state_dict(saved["state"])
     model.eval()
     generator = PlateGenerator(seed=seed, negative_rate=0.0)
     samples, i = [], 0
@@ -185,6 +190,7 @@ def main() -> None:
     p.add_argument("out", type=Path)
     p.add_argument("--steps", type=int, default=2400)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--height", type=int, choices=(64, 32), default=64, help="network input height (width 128)")
     p = commands.add_parser("eval")
     p.add_argument("weights", type=Path)
     p.add_argument("--synthetic", type=int, default=1000)
@@ -194,7 +200,7 @@ def main() -> None:
     if args.command == "render":
         render(args.out, args.count, args.seed)
     elif args.command == "train":
-        train(args.data, args.out, args.steps, args.seed)
+        train(args.data, args.out, args.steps, args.seed, args.height)
     else:
         evaluate(args.weights, args.synthetic, args.seed, args.dev)
 

@@ -34,3 +34,13 @@ def test_render_train_and_compare(tmp_path):
     compared = run("eval", str(weights), "--synthetic", "8")
     assert compared.returncode == 0, compared.stderr
     assert "| generated, seed 12345 (n=8) |" in compared.stdout
+
+
+def test_a_network_at_half_height_trains_from_the_same_crops(tmp_path):
+    data, weights = tmp_path / "crops.npz", tmp_path / "model32.pt"
+    assert run("render", str(data), "--count", "100", "--seed", "4").returncode == 0
+    trained = run("train", str(data), str(weights), "--steps", "2", "--height", "32")
+    assert trained.returncode == 0, trained.stderr
+    compared = run("eval", str(weights), "--synthetic", "4")
+    assert compared.returncode == 0, compared.stderr
+    assert "| generated, seed 12345 (n=4) |" in compared.stdout
