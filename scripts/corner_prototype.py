@@ -69,8 +69,8 @@ def network_input(crops: list[np.ndarray], height: int) -> torch.Tensor:
     return torch.from_numpy(np.stack(grey).astype(np.float32) * (2 / 255) - 1)[:, None]
 
 
-def render(out: Path, count: int, seed: int) -> None:
-    generator = PlateGenerator(seed=seed, negative_rate=0.0)
+def render(out: Path, count: int, seed: int, steep_roll_share: float = 0.0) -> None:
+    generator = PlateGenerator(seed=seed, negative_rate=0.0, steep_roll_share=steep_roll_share)
     images, corners = np.zeros((count, HEIGHT, WIDTH), np.uint8), np.zeros((count, 8), np.float32)
     done = 0
     for batch in tqdm(generator.stream(256, count=count, workers=2), total=-(-count // 256), desc="render"):
@@ -185,6 +185,7 @@ def main() -> None:
     p.add_argument("out", type=Path)
     p.add_argument("--count", type=int, default=80000)
     p.add_argument("--seed", type=int, default=100)
+    p.add_argument("--steep-roll-share", type=float, default=0.0, help="share of plates turned up to 30 degrees (generator option)")
     p = commands.add_parser("train")
     p.add_argument("data", type=Path)
     p.add_argument("out", type=Path)
@@ -198,7 +199,7 @@ def main() -> None:
     p.add_argument("--dev", type=Path, default=None, help="also the real dev subsets (../shared/data/dev)")
     args = parser.parse_args()
     if args.command == "render":
-        render(args.out, args.count, args.seed)
+        render(args.out, args.count, args.seed, args.steep_roll_share)
     elif args.command == "train":
         train(args.data, args.out, args.steps, args.seed, args.height)
     else:
