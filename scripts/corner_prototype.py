@@ -37,7 +37,7 @@ from platereader.evaluation import LabelledCrop, score
 from platereader.generation import PlateGenerator
 from platereader.pipeline import read_crops
 from platereader.runtime.images import load_image
-from platereader.runtime.preprocess import resize_crop
+from platereader.runtime.preprocess import normalize, resize_crop
 from platereader.runtime.recognizer import PlateRead, Recognizer
 
 WIDTH, HEIGHT = 128, 64  # as rendered; `train --height 32` halves it for a network at the recognizer's input size
@@ -64,9 +64,13 @@ class CornerNet(nn.Module):
         return self.head(self.features(x)) + 0.5  # start from the crop's centre
 
 
-def network_input(crops: list[np.ndarray], height: int) -> torch.Tensor:
-    grey = [resize_crop(cv2.cvtColor(c, cv2.COLOR_RGB2GRAY), WIDTH, height) for c in crops]
-    return torch.from_numpy(np.stack(grey).astype(np.float32) * (2 / 255) - 1)[:, None]
+def grey(crop: np.ndarray, height: int) -> np.ndarray:
+    return resize_crop(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), WIDTH, height)
+
+
+def as_tensor(images: np.ndarray) -> torch.Tensor:
+    """N x H x W uint8 -> N x 1 x H x W in [-1, 1], as the recognizer's input."""
+    return torch.from_numpy(normalize(images)[:, None])
 
 
 def render(out: Path, count: int, seed: int, steep_roll_share: float = 0.0) -> None:
@@ -76,7 +80,7 @@ def render(out: Path, count: int, seed: int, steep_roll_share: float = 0.0) -> N
     for batch in tqdm(generator.stream(256, count=count, workers=2), total=-(-count // 256), desc="render"):
         for s in batch:
             h, w = s.image.shape[:2]
-            images[done] = resize_crop(cv2.cvtColor(s.image, cv2.COLOR_RGB2GRAY), WIDTH, HEIGHT)
+            images[done] = grey(s.image, HEIGHT)
             corners[done] = (s.corners / [w, h]).reshape(-1)
             done += 1
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +111,7 @@ def train(data: Path, out: Path, steps: int, seed: int, height: int = HEIGHT, ba
         invert = rng.random(batch) < 0.2
         x[invert] = 255 - x[invert]
         model.train()
-        prediction = model(torch.from_numpy(x.astype(np.float32) * (2 / 255) - 1)[:, None])
+        prediction = model(as_tensor(x))
         loss = nn.functional.smooth_l1_loss(prediction * 10, torch.from_numpy(y.reshape(-1, 8)) * 10)
         optimizer.zero_grad()
         loss.backward()
@@ -116,7 +120,7 @@ def train(data: Path, out: Path, steps: int, seed: int, height: int = HEIGHT, ba
         bar.set_postfix(loss=f"{loss.item():.4f}")
     model.eval()
     with torch.no_grad():
-        predicted = model(torch.from_numpy(images[held_out].astype(np.float32) * (2 / 255) - 1)[:, None]).numpy()
+        predicted = model(as_tensor(images[held_out])).numpy()
     error = np.abs(predicted - corners[held_out]).mean()
     print(f"{steps} steps in {(time.time() - start) / 60:.1f} min; held-out mean corner error {error:.4f} of the crop's size")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +129,7 @@ def train(data: Path, out: Path, steps: int, seed: int, height: int = HEIGHT, ba
 
 def predicted_quads(model: CornerNet, crops: list[np.ndarray]) -> list[np.ndarray]:
     with torch.no_grad():
-        shares = model(network_input(crops, model.height)).numpy().reshape(-1, 4, 2)
+        shares = model(as_tensor(np.stack([grey(c, model.height) for c in crops]))).numpy().reshape(-1, 4, 2)
     return [q * [c.shape[1], c.shape[0]] for q, c in zip(shares, crops, strict=True)]
 
 

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-pytest.importorskip("torch")
+from tests.conftest import run_script
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "corner_prototype.py"
+pytest.importorskip("torch")
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=300)
+    return run_script("corner_prototype.py", *args)
 
 
 def test_render_train_and_compare(tmp_path):

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import cv2
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "legibility_sheets.py"
+from tests.conftest import run_script
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=300)
+    return run_script("legibility_sheets.py", *args)
 
 
 def test_sheets_hide_the_bins_and_score_counts_each_bin(tmp_path):
