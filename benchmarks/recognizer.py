@@ -7,8 +7,11 @@ Accuracy: exact plate match (uc3m: visible characters right, its test split, rea
 masks on since its plates have characters greyed out; the other sets as camera images). Latency: batch 1,
 one onnxruntime thread, median of many runs. Throughput: batches of 64, two threads. Crops are
 read as given (the recognizer alone, with its second look at unsure crops unless
-``--no-second-look``); with ``--located`` as ``Reader`` reads them by default (latency and
-throughput stay the recognizer's own: one read of one confident crop). ``--uc3m-train`` reads uc3m's train split
+``--no-second-look``); with ``--located`` as ``Reader`` reads them by default: each crop also cut
+out by the corners the corner finder finds (fp32 beside the fp32 recognizer, int8 beside int8),
+an unsure one searched for its plate by the detector (latency and throughput stay the
+recognizer's own: one read of one confident crop; the corner finder's and the mean read as
+``Reader`` reads crops get rows of their own). ``--uc3m-train`` reads uc3m's train split
 instead of the reported subsets: the set a new recognizer's shipping rule is judged on. With
 ``--countries`` the shipped model for those countries reads (a regional one where one covers them,
 ``weights/recognizers.yaml``) unless ``--model`` names one. Without ``--countries`` and ``--model``
@@ -31,6 +34,7 @@ from platereader.detection import Detector
 from platereader.evaluation import score
 from platereader.generation import PlateGenerator
 from platereader.pipeline import read_crops
+from platereader.runtime.corners import DEFAULT_CORNERS, CornerFinder
 from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import Recognizer
 from platereader.runtime.shipped import shipped_recognizer
@@ -53,10 +57,18 @@ def synthetic_set(count: int, seed: int = 12345) -> tuple[list[np.ndarray], list
     return crops, texts
 
 
-def accuracy(recognizer: Recognizer, crops: list[np.ndarray], items, detector: Detector | None = None, second_look: bool = True) -> str:
+def accuracy(
+    recognizer: Recognizer,
+    crops: list[np.ndarray],
+    items,
+    detector: Detector | None = None,
+    second_look: bool = True,
+    corner_finder: CornerFinder | None = None,
+) -> str:
     # Sets whose plates have characters greyed out (uc3m) are read as such; the others as camera images.
     recognizer.privacy_masks = any(i.masked for i in items)
-    report = score(items, [r.text for r in read_crops(crops, recognizer, detector, second_look=second_look)])
+    reads = read_crops(crops, recognizer, detector, second_look=second_look, corner_finder=corner_finder)
+    report = score(items, [r.text for r in reads])
     if report.visible_char_accuracy is not None:
         return f"{report.visible_char_accuracy:.1%} chars"
     return f"{report.exact:.1%}"
@@ -77,14 +89,30 @@ def latency_ms(make: RecognizerFactory, crop: np.ndarray, runs: int = 300) -> fl
     return float(np.median(times) * 1000)
 
 
-def mean_read_ms(make: RecognizerFactory, crops: list[np.ndarray], second_look: bool) -> float:
-    """Mean time to read each crop on its own (batch 1, one thread), second looks included."""
+def mean_read_ms(
+    make: RecognizerFactory, crops: list[np.ndarray], second_look: bool, detector: Detector | None = None, corners: Path | None = None
+) -> float:
+    """Mean time to read each crop on its own (batch 1, one thread), second looks included; with a
+    ``detector`` and ``corners`` (the corner finder's file) as ``Reader`` reads crops."""
     rec = make(threads=1)
-    read_crops(crops[:5], rec, second_look=second_look)  # warm
+    finder = CornerFinder(corners, threads=1) if corners else None
+    read_crops(crops[:5], rec, detector, second_look=second_look, corner_finder=finder)  # warm
     t = time.perf_counter()
     for crop in crops:
-        read_crops([crop], rec, second_look=second_look)
+        read_crops([crop], rec, detector, second_look=second_look, corner_finder=finder)
     return (time.perf_counter() - t) / len(crops) * 1000
+
+
+def corner_finder_ms(path: Path, crop: np.ndarray, runs: int = 300) -> float:
+    """The corner finder's network on one crop (batch 1, one thread)."""
+    finder = CornerFinder(path, threads=1)
+    finder.find([crop])
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        finder.find([crop])
+        times.append(time.perf_counter() - t)
+    return float(np.median(times) * 1000)
 
 
 def network_latency_ms(make: RecognizerFactory, crop: np.ndarray, runs: int = 300) -> float:
@@ -118,8 +146,12 @@ def main() -> None:
     parser.add_argument("--int8-model", type=Path, default=None, help="int8 recognizer ONNX (default: the shipped one for --countries)")
     parser.add_argument("--countries", default="", help="fit reads to these countries' formats only (e.g. ES)")
     parser.add_argument(
-        "--located", action="store_true", help="read crops as Reader does by default: a crop not read confidently is searched for its plate"
+        "--located",
+        action="store_true",
+        help="read crops as Reader does by default: each also cut out by its corners, one not read confidently searched for its plate",
     )
+    parser.add_argument("--corners", type=Path, default=DEFAULT_CORNERS, help="corner finder ONNX for --located (int8: its .int8.onnx)")
+    parser.add_argument("--no-corners", action="store_true", help="with --located: no corner cut-out (the detector's search alone)")
     parser.add_argument("--uc3m-train", action="store_true", help="read uc3m's train split instead of the reported subsets")
     parser.add_argument("--no-second-look", action="store_true", help="read each crop once (no re-framed reads of unsure crops)")
     parser.add_argument("--no-regional", action="store_true", help="no regional model beside the general one (Recognizer(regional=False))")
@@ -146,16 +178,27 @@ def main() -> None:
     given = {"fp32": args.model, "int8": args.int8_model}
     rows = {}
     detector = Detector(threads=2) if args.located else None
+    cutting = args.located and not args.no_corners
+    corner_files = {"fp32": args.corners, "int8": args.corners.with_suffix(".int8.onnx")}
     for kind, path in models.items():
         make = partial(Recognizer, given[kind], int8=kind == "int8", countries=countries, regional=not args.no_regional)
         rec = make(threads=2)
         print(f"{kind}: {rec.described}{rec.routes_described}")
-        rows[kind] = {name: accuracy(rec, crops, items, detector, not args.no_second_look) for name, (crops, items) in sets.items()}
+        finder = CornerFinder(corner_files[kind], threads=2) if cutting else None
+        rows[kind] = {name: accuracy(rec, crops, items, detector, not args.no_second_look, finder) for name, (crops, items) in sets.items()}
         crop = syn_crops[0]
         rows[kind]["network ms (batch 1, 1 thread; the general network)"] = f"{network_latency_ms(make, crop):.3f}"
         rows[kind]["read ms incl. pre/post and regional models, no second look (batch 1, 1 thread)"] = f"{latency_ms(make, crop):.3f}"
         label = "mean read ms over 300 generated crops, second looks incl. (batch 1, 1 thread)"
         rows[kind][label] = f"{mean_read_ms(make, syn_crops[:300], not args.no_second_look):.3f}"
+        if args.located:
+            extra = "corner cut-out and search" if cutting else "search, no corner cut-out"
+            label = f"mean read ms as Reader reads crops: + {extra} (batch 1, 1 thread)"
+            corners = corner_files[kind] if cutting else None
+            rows[kind][label] = f"{mean_read_ms(make, syn_crops[:300], not args.no_second_look, Detector(threads=1), corners):.3f}"
+        if cutting:
+            rows[kind]["corner finder ms (batch 1, 1 thread)"] = f"{corner_finder_ms(corner_files[kind], crop):.3f}"
+            rows[kind]["corner finder size MB"] = f"{corner_files[kind].stat().st_size / 1e6:.2f}"
         rows[kind]["plates/s (batch 64, 2 threads; general network, no grammar)"] = f"{throughput(make, syn_crops):.0f}"
         rows[kind]["size MB"] = f"{path.stat().st_size / 1e6:.2f}"
     counts = {name: len(items) for name, (_, items) in sets.items()}

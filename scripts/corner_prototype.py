@@ -1,5 +1,7 @@
-"""Experiment (session 26, not part of the reader): find a crop's plate corners with a small CNN,
-cut the plate out upright by them and read it, beside the read of the crop as given.
+"""Experiment (session 26): find a crop's plate corners with a small CNN, cut the plate out
+upright by them and read it, beside the read of the crop as given. Session 27 made it part of the
+reader (models/corner_cnn.py, `platereader train-corners`, runtime/corners.py; CORNERS_CARD.md);
+this script stays as the record of the experiment.
 
     .venv/bin/python scripts/corner_prototype.py render runs/corners/train.npz --count 80000 --seed 100
     .venv/bin/python scripts/corner_prototype.py train runs/corners/train.npz runs/corners/model.pt --steps 2400

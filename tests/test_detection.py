@@ -89,6 +89,15 @@ def _plate_like(width: int = 200, height: int = 44) -> np.ndarray:
     return plate
 
 
+def test_rectify_enlarges_a_small_plate_in_the_same_warp():
+    plate = cv2.resize(_plate_like(), (40, 10), interpolation=cv2.INTER_AREA)
+    quad = box_corners(np.array([0, 0, 40, 10], np.float32))
+    assert rectify(plate, quad).shape[:2] == (12, 48)  # its own resolution plus the 10% margin
+    big = rectify(plate, quad, min_width=64)
+    assert big.shape[:2] == (19, 77)  # 64 x 16 plus the margin: the plate's shape kept
+    assert rectify(plate, quad, min_width=20).shape[:2] == (12, 48)  # never shrunk
+
+
 def test_rectify_straightens_a_tilted_plate():
     plate = _plate_like()
     quad = np.array([[120, 80], [310, 40], [318, 84], [128, 126]], np.float32)  # rotated and skewed

@@ -218,6 +218,21 @@ def test_a_tight_crop_share_cuts_crops_at_the_plates_edges():
     assert 0.2 < (mixed.max(axis=1) < 0.025).mean() < 0.8
 
 
+def test_a_loose_crop_share_leaves_a_quarter_to_a_half_of_the_plate_around_it():
+    def margins(generator: PlateGenerator) -> np.ndarray:
+        return np.array([_side_margins(s) for s in generator.samples(0, 60) if s.text])
+
+    loose = margins(PlateGenerator(seed=5, loose_crop_share=1.0))
+    assert len(loose) > 40
+    # 15-65% of the plate's box drawn per side; a turned plate's box is wider than the plate itself
+    assert (loose > 0.1).all() and (loose < 0.7).all() and np.median(loose) > 0.3
+    usual = margins(PlateGenerator(seed=5))
+    assert np.median(usual) < 0.15
+    # a tight crop stays tight whatever the loose share
+    tight = margins(PlateGenerator(seed=5, tight_crop_share=1.0, loose_crop_share=1.0))
+    assert (tight < 0.025).all()
+
+
 def test_a_steep_roll_share_turns_plates_up_to_30_degrees():
     from platereader.detection.locate import tilt_degrees
 

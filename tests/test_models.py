@@ -6,17 +6,41 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="model tests need the train extra (torch)")
 
-from platereader.models import DetectorConfig, build_model, load_model_config, registered  # noqa: E402
+from platereader.models import CornerConfig, DetectorConfig, ModelConfig, build_model, load_model_config, registered  # noqa: E402
 from platereader.models.config import CONFIG_DIR  # noqa: E402
 
 CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
-DETECTORS = [name for name in CONFIGS if isinstance(load_model_config(name), DetectorConfig)]
-RECOGNIZERS = [name for name in CONFIGS if name not in DETECTORS]
+
+
+def _of_kind(kind: type) -> list[str]:
+    return [name for name in CONFIGS if isinstance(load_model_config(name), kind)]
+
+
+DETECTORS, RECOGNIZERS, CORNER_FINDERS = _of_kind(DetectorConfig), _of_kind(ModelConfig), _of_kind(CornerConfig)
 
 
 def test_registry_lists_the_architectures():
-    assert {"ctc_cnn", "plate_det"} <= set(registered())
-    assert RECOGNIZERS and DETECTORS
+    assert {"ctc_cnn", "plate_det", "corner_cnn"} <= set(registered())
+    assert RECOGNIZERS and DETECTORS and CORNER_FINDERS
+    assert len(RECOGNIZERS) + len(DETECTORS) + len(CORNER_FINDERS) == len(CONFIGS)
+
+
+@pytest.mark.parametrize("name", CORNER_FINDERS)
+def test_corner_finder_output_shape(name):
+    config = load_model_config(name)
+    model = build_model(config).eval()
+    out = model(torch.zeros(3, 1, config.input_height, config.input_width))
+    assert out.shape == (3, 8)
+
+
+def test_corner_config_input_must_fit_its_pools(tmp_path):
+    bad = tmp_path / "corners_bad.yaml"
+    bad.write_text("kind: corners\nname: x\narch: corner_cnn\ninput_height: 40\nstages: [[32], [64], [96], [128]]\n")
+    with pytest.raises(ValueError, match=r"(?s)corners_bad\.yaml.*multiple of 32"):
+        load_model_config(bad)
+    bad.write_text("kind: corner\nname: x\narch: corner_cnn\nstages: [[32]]\n")
+    with pytest.raises(ValueError, match="unknown kind 'corner'"):
+        load_model_config(bad)
 
 
 @pytest.mark.parametrize("name", DETECTORS)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from platereader.detection import Detector
 from platereader.pipeline import PlateFilter, read_at_boxes, read_crops, read_full_image
+from platereader.runtime.corners import DEFAULT_CORNERS, CornerFinder
 from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import PlateRead, Recognizer
 
@@ -20,10 +21,12 @@ class Reader:
     ``privacy_masks=True`` is for images whose plates have characters greyed out (some public data
     sets): reads may then hold ``?`` for a hidden character. Off by default, as cameras see no masks.
     Crops and boxes not read confidently as given get a second look, read again in several
-    re-framings that vote (tight or loose boxes), and are searched for their plate with the
-    detector (loose, shifted or tilted boxes), the most confident read kept;
-    ``locate_in_crops=False`` skips the search and ``second_look=False`` the re-framed reads (faster:
-    a second look costs about seven reads, for 25-60% of crops).
+    re-framings that vote (tight or loose boxes). Every one is also cut out upright by its plate's
+    corners (found by the corner finder ``corners``: the shipped one by default, its int8 copy with
+    ``int8``), and one not read confidently as given is searched for its plate with the detector
+    (loose, shifted or tilted boxes); the most confident read is kept. ``locate_in_crops=False``
+    skips the cut-out and the search, and ``second_look=False`` the re-framed reads (faster: a
+    second look costs about seven reads, for 25-60% of crops).
     Without ``model`` and ``countries``, the shipped regional models read beside the general one and
     take the plates they read in their countries' formats (Spain's 1234 BCD: ``Recognizer``,
     ``weights/recognizers.yaml``); ``regional=False`` reads with the general model alone (faster:
@@ -46,6 +49,7 @@ class Reader:
         turns: Sequence[float] = (),
         second_look: bool = True,
         regional: bool = True,
+        corners: str | Path | None = None,
     ):
         self.recognizer = Recognizer(
             model, int8=int8, threads=threads, grammar=grammar, countries=countries, privacy_masks=privacy_masks, regional=regional
@@ -53,6 +57,8 @@ class Reader:
         self.plate_filter = PlateFilter(uses_formats=grammar)
         self._detector_path, self._threads, self._threshold = detector, threads, detection_threshold
         self._detector: Detector | None = None
+        self._corners_path = Path(corners) if corners else DEFAULT_CORNERS.with_suffix(".int8.onnx") if int8 else DEFAULT_CORNERS
+        self._corner_finder: CornerFinder | None = None
         self.locate_in_crops = locate_in_crops
         self.second_look = second_look
         self.turns = tuple(turns)
@@ -63,6 +69,12 @@ class Reader:
             self._detector = Detector(self._detector_path, threads=self._threads, threshold=self._threshold)
         return self._detector
 
+    @property
+    def corner_finder(self) -> CornerFinder:
+        if self._corner_finder is None:
+            self._corner_finder = CornerFinder(self._corners_path, threads=self._threads)
+        return self._corner_finder
+
     def read(self, image, boxes: list[list[float]] | None = None) -> list[PlateRead]:
         """The plates in a full image, each with ``box`` and ``corners``; an empty list when none.
 
@@ -71,7 +83,7 @@ class Reader:
         """
         rgb = load_image(image)
         if boxes is not None:
-            return read_at_boxes(rgb, boxes, self.recognizer, self._locator(), self.second_look)
+            return read_at_boxes(rgb, boxes, self.recognizer, self._locator(), self.second_look, self._cutter())
         return read_full_image(rgb, self.detector, self.recognizer, self.plate_filter, self.turns, self.second_look)
 
     def read_crop(self, image) -> PlateRead:
@@ -79,7 +91,11 @@ class Reader:
         return self.read_crops([image])[0]
 
     def read_crops(self, images: list) -> list[PlateRead]:
-        return read_crops([load_image(i) for i in images], self.recognizer, self._locator(), second_look=self.second_look)
+        crops = [load_image(i) for i in images]
+        return read_crops(crops, self.recognizer, self._locator(), second_look=self.second_look, corner_finder=self._cutter())
 
     def _locator(self) -> Detector | None:
         return self.detector if self.locate_in_crops else None
+
+    def _cutter(self) -> CornerFinder | None:
+        return self.corner_finder if self.locate_in_crops else None

@@ -111,8 +111,9 @@ _privacy_masks_option = click.option(
 _no_locate_option = click.option(
     "--no-locate",
     is_flag=True,
-    help="Read crops (--crop) and boxes (--boxes) without the detector's search; by default one not read "
-    "confidently is also searched for its plate with the detector (loose, shifted or tilted boxes).",
+    help="Read crops (--crop) and boxes (--boxes) as given; by default each is also cut out upright by its plate's "
+    "corners (the corner finder), and one not read confidently is searched for its plate with the detector "
+    "(loose, shifted or tilted boxes).",
 )
 
 
@@ -199,10 +200,13 @@ def _reader(
         _fail(str(exc))
 
 
-def _load_detector(reader) -> None:
-    """Load the detector now: a missing or broken one is one clear error, not one per image."""
+def _load_detector(reader, corners: bool = False) -> None:
+    """Load the detector (and with ``corners`` the corner finder) now: a missing or broken one is
+    one clear error, not one per image."""
     try:
         reader.detector  # noqa: B018
+        if corners:
+            reader.corner_finder  # noqa: B018
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
 
@@ -271,7 +275,7 @@ def read(
         model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional
     )
     if reader.locate_in_crops or (not crop and not boxes_path):
-        _load_detector(reader)
+        _load_detector(reader, corners=reader.locate_in_crops and bool(crop or boxes_path))
     paths = expand_inputs(list(inputs))
     if not paths:
         _fail("no images found in " + ", ".join(inputs))
@@ -382,7 +386,7 @@ def evaluate(
     click.echo(f"recognizer: {reader.recognizer.path}{reader.recognizer.steep_described}{reader.recognizer.routes_described}", err=True)
     if crop:
         if reader.locate_in_crops:
-            _load_detector(reader)
+            _load_detector(reader, corners=True)
         reads, failed = _read_crops_for_eval(reader, items)
         result = score(items, reads)
         click.echo(result.table())
@@ -650,6 +654,70 @@ def train_detector(
     click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
 
 
+@main.command("train-corners")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Run folder (cache, checkpoints, summary).")
+@click.option("--config", default="corners_tiny", show_default=True, help="Corner-finder config name or YAML path.")
+@click.option(
+    "--count",
+    type=click.IntRange(min=20),
+    default=80000,
+    show_default=True,
+    help="Generated crops to render (a tenth, at most 2,000, held out).",
+)
+@click.option("--steps", type=click.IntRange(min=1), default=2400, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=2), default=128, show_default=True)
+@click.option("--lr", type=float, default=2e-3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the batches and augmentation.")
+@click.option("--render-seed", type=int, default=100, show_default=True, help="Generator seed of the rendered crops.")
+@click.option(
+    "--cache", type=click.Path(dir_okay=False, path_type=Path), help="Render cache .npz (default: OUT/corners-cache-seedS-N.npz)."
+)
+@click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra font folder (repeatable).")
+@_share_option("--steep-roll-share", 0.0, "Share of generated plates turned up to 30 degrees in the image plane (the rest 3, at most 10).")
+@_share_option("--loose-crop-share", 0.0, "Share of generated crops with a quarter to a half of the plate as margin on each side.")
+@click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Rendering processes for the cache.")
+@click.option("--eval-every", type=click.IntRange(min=1), default=400, show_default=True)
+@resume_options
+def train_corners(
+    out: Path,
+    config: str,
+    count: int,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    render_seed: int,
+    cache: Path | None,
+    font_dirs: tuple[Path, ...],
+    steep_roll_share: float,
+    loose_crop_share: float,
+    workers: int,
+    eval_every: int,
+    resume: bool,
+    stop_after: int | None,
+) -> None:
+    """Train the corner finder (a crop's four plate corners) on generated crops.
+
+    Export OUT/last.pt with `platereader export` to use it: Reader(corners=...) or in place of
+    the shipped weights/corners.onnx.
+    """
+    try:
+        from platereader.training.corner_train import CornerTrainOptions
+        from platereader.training.corner_train import train_corners as run_training
+    except ImportError as exc:
+        _fail(f"training needs the train extra (pip install '.[train]'): {exc}")
+    options = CornerTrainOptions(
+        out=out, config=config, count=count, steps=steps, batch_size=batch_size, lr=lr, seed=seed, render_seed=render_seed,
+        cache=cache, font_dirs=list(font_dirs), steep_roll_share=steep_roll_share, loose_crop_share=loose_crop_share,
+        workers=workers, eval_every=eval_every, resume=resume, stop_after=stop_after,
+    )  # fmt: skip
+    try:
+        summary = run_training(options)
+    except (ValueError, FontError) as exc:
+        _fail(str(exc))
+    click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
+
+
 @main.command()
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -664,22 +732,35 @@ def train_detector(
     help="Recognizers: weight of CTC's blank when decoding; below 1 fewer dropped characters, fewer 'no plate' answers.",
 )
 def export(checkpoint: Path, out: Path, calibration: Path | None, blank_scale: float) -> None:
-    """Export a recognizer or detector CHECKPOINT to ONNX plus a weights-only .pt.
+    """Export a recognizer, detector or corner-finder CHECKPOINT to ONNX plus a weights-only .pt.
 
-    Recognizers also get an int8 copy when --calibration (a render cache) is given.
+    Recognizers also get an int8 copy when --calibration (a render cache) is given; corner finders
+    always get one, calibrated on 512 generated crops.
     """
     import torch
 
     from platereader.training.export import export_onnx, quantize_int8
 
-    if torch.load(checkpoint, weights_only=False).get("kind") == "detector":
+    kind = torch.load(checkpoint, weights_only=False).get("kind")
+    not_recognizers = {  # what a checkpoint of each kind is called, and how its int8 copy is made
+        "detector": ("the detector", "it is exported as fp32 only"),
+        "corners": ("a corner finder", "its int8 copy is calibrated on generated crops"),
+    }
+    if kind in not_recognizers:
+        name, int8_note = not_recognizers[kind]
         if calibration:
-            _fail("--calibration is for recognizers; the detector is exported as fp32 only")
+            _fail(f"--calibration is for recognizers; {name} is not one: {int8_note}")
         if blank_scale != 1.0:
-            _fail("--blank-scale is for recognizers (CTC decoding); the detector has no blank")
+            _fail(f"--blank-scale is for recognizers (CTC decoding); {name} has no blank")
     export_onnx(checkpoint, out, blank_scale)
     click.echo(f"fp32: {out} ({out.stat().st_size / 1e6:.2f} MB)")
-    if calibration:
+    if kind == "corners":
+        from platereader.training.corner_train import calibration_crops
+
+        int8 = out.with_suffix(".int8.onnx")
+        quantize_int8(out, int8, calibration_crops(out))
+        click.echo(f"int8: {int8} ({int8.stat().st_size / 1e6:.2f} MB)")
+    elif calibration:
         from platereader.training.cache import load_cache
 
         images, _ = load_cache(calibration)

@@ -12,6 +12,7 @@ from platereader.detection import Detection, Detector
 from platereader.detection.geometry import box_around, clip_box, inside_share, iou_matrix, letterbox, turned, upright_box_around
 from platereader.detection.locate import CONTEXT, MIN_TURN_DEGREES, located_plate, tilt_degrees
 from platereader.detection.rectify import crop_bounds, crop_box, plate_crops
+from platereader.runtime.corners import CornerFinder
 from platereader.runtime.preprocess import edge_tilt_degrees, reframe
 from platereader.runtime.recognizer import PlateRead, Recognizer, RegionalRoute
 
@@ -307,21 +308,48 @@ def read_crops(
     detector: Detector | None = None,
     confident: float = CONFIDENT_CROP_READ,
     second_look: bool = True,
+    corner_finder: CornerFinder | None = None,
 ) -> list[PlateRead]:
     """Read plate crops; with ``second_look`` a crop not read confidently is read again in
-    SECOND_LOOK_VIEWS that vote. With a ``detector``, a crop not ``confident``ly read as given
-    (fitting a format) is also searched for its plate, cut out upright (``detection.locate``),
-    whatever its second look read, and the more confident read is kept: views of a tilted crop can
-    agree on a wrong read (robustness rows, MODEL_CARD.md "A second look")."""
+    SECOND_LOOK_VIEWS that vote. With a ``corner_finder``, every crop is also cut out upright by the
+    corners it finds and read the same way, and the more confident read is kept. With a
+    ``detector``, a crop not ``confident``ly read as given (fitting a format) is also searched for
+    its plate, cut out upright (``detection.locate``), whatever its second look or cut-out read, and
+    the more confident read is kept: views of a tilted crop can agree on a wrong read (robustness
+    rows, MODEL_CARD.md "A second look"), and the corner finder learnt plates that fill most of
+    their crop, tilted about 3 degrees."""
     as_given = recognizer.read_crops(crops)
-    reads = _second_look(crops, as_given, recognizer) if second_look else as_given
-    reads = routed(crops, reads, recognizer, second_look)
+    reads = _finished_reads(crops, as_given, recognizer, second_look)
+    if corner_finder is not None:
+        reads = _cut_out_if_better(crops, reads, recognizer, corner_finder, second_look)
     if detector is None:
         return reads
     return [
         _better_located(_located_if_better(crop, first, recognizer, detector, confident), read)
         for crop, first, read in zip(crops, as_given, reads, strict=True)
     ]
+
+
+def _finished_reads(crops: list[np.ndarray], as_given: list[PlateRead], recognizer: Recognizer, second_look: bool) -> list[PlateRead]:
+    """The recognizer's reads of ``crops`` (``as_given``) after any second look and regional route."""
+    reads = _second_look(crops, as_given, recognizer) if second_look else as_given
+    return routed(crops, reads, recognizer, second_look)
+
+
+def _cut_out_if_better(
+    crops: list[np.ndarray], reads: list[PlateRead], recognizer: Recognizer, corner_finder: CornerFinder, second_look: bool
+) -> list[PlateRead]:
+    """``reads`` of ``crops``, each replaced by the read of its plate cut out by the corners the
+    ``corner_finder`` finds where that read is more confident (marked ``extra["cut_by_corners"]``)."""
+    cuts = corner_finder.cut(crops)
+    cut = [i for i, c in enumerate(cuts) if c is not None]
+    cut_crops = [cuts[i] for i in cut]
+    out = list(reads)
+    for i, again in zip(cut, _finished_reads(cut_crops, recognizer.read_crops(cut_crops), recognizer, second_look), strict=True):
+        if again.confidence > reads[i].confidence:
+            again.extra["cut_by_corners"] = True
+            out[i] = again
+    return out
 
 
 def _second_look(crops: list[np.ndarray], reads: list[PlateRead], recognizer: Recognizer) -> list[PlateRead]:
@@ -379,11 +407,17 @@ def _vote(candidates: list[PlateRead]) -> PlateRead:
 
 
 def read_at_boxes(
-    image: np.ndarray, boxes: list[list[float]], recognizer: Recognizer, detector: Detector | None = None, second_look: bool = True
+    image: np.ndarray,
+    boxes: list[list[float]],
+    recognizer: Recognizer,
+    detector: Detector | None = None,
+    second_look: bool = True,
+    corner_finder: CornerFinder | None = None,
 ) -> list[PlateRead]:
     """Read the caller's boxes (x, y, w, h), one read per box, in the order given (unreadable ones
     come back with empty text rather than being dropped: the caller asked about each box). A box
-    not read confidently gets a second look and, with a ``detector``, is searched for its plate
+    not read confidently gets a second look; with a ``corner_finder`` each box is also cut out by its
+    plate's corners, and with a ``detector`` one not read confidently is searched for its plate
     (see ``read_crops``)."""
     h, w = image.shape[:2]
     crops = []
@@ -392,7 +426,7 @@ def read_at_boxes(
         if x + bw <= 0 or y + bh <= 0 or x >= w or y >= h:
             raise ValueError(f"box {box} lies outside the {w}x{h} image")
         crops.append(crop_box(image, box))
-    reads = read_crops(crops, recognizer, detector, second_look=second_look)
+    reads = read_crops(crops, recognizer, detector, second_look=second_look, corner_finder=corner_finder)
     for read, box in zip(reads, boxes, strict=True):
         read.box = tuple(float(v) for v in box)  # type: ignore[assignment]
     return reads

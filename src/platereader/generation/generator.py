@@ -87,6 +87,7 @@ class PlateGenerator:
         two_row_share: float = 0.0,
         tight_crop_share: float = 0.0,
         steep_roll_share: float = 0.0,
+        loose_crop_share: float = 0.0,
     ):
         self.countries: dict[str, Country] = load_countries(countries, format_files)
         self.fonts = FontPool(font_dirs)
@@ -113,6 +114,8 @@ class PlateGenerator:
         # Share of crops whose plate is turned up to 30 degrees in the image plane (the rest about 3,
         # at most 10): a tenth of uc3m's crops slope 10 degrees or more.
         self.steep_roll_share = steep_roll_share
+        # Share of crops with a quarter to a half of the plate's size as margin per side (scene.LOOSE_MARGINS).
+        self.loose_crop_share = loose_crop_share
         self._codes = list(self.countries)
         self._weights = [c.weight for c in self.countries.values()]
         self._two_row_codes = [code for code, c in self.countries.items() if any(_two_row_layouts(f) for f in c.formats)]
@@ -185,9 +188,11 @@ class PlateGenerator:
             # Drawn only with a tight share, so crops of generators without one stay as they were.
             tight = bool(self.tight_crop_share) and rng.random() < self.tight_crop_share
             steep = bool(self.steep_roll_share) and rng.random() < self.steep_roll_share  # likewise
+            loose = not tight and bool(self.loose_crop_share) and rng.random() < self.loose_crop_share  # likewise
             shot = shoot(
-                flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w, masked, masked_in_photo, tight, steep
-            )
+                flat.rgba, flat.text_mask, flat.quad, flat.char_boxes, flat.cap_px, rng, plate_w, masked, masked_in_photo,
+                tight=tight, steep_roll=steep, loose=loose,
+            )  # fmt: skip
             meta = {"font": spec.font.name, "colors": spec.colors.name, "cnr": round(shot.cnr, 2)}
             meta.update(weakest_cnr=round(float(shot.weakest_cnr), 2), blur_ratio=round(float(shot.blur_ratio), 3))
             if masked:

@@ -14,6 +14,11 @@ import numpy as np
 _NOISE_BANK = np.random.default_rng(12345).standard_normal((512, 512)).astype(np.float32)
 
 
+# Margins per side (shares of the plate's box width, height) of a loose crop: a detector's box
+# grown by a quarter to a half on each side, with bumper, frame and lights around the plate.
+LOOSE_MARGINS = ((0.15, 0.65), (0.2, 0.9))
+
+
 def noise_field(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     """Unit Gaussian noise, cut from a fixed bank at a random offset (much cheaper than drawing it)."""
     if h > 512 or w > 512:
@@ -194,12 +199,14 @@ def shoot(
     mask_in_photo: bool = False,
     tight: bool = False,
     steep_roll: bool = False,
+    loose: bool = False,
 ) -> Shot:
     """Photograph a flat plate; characters at ``masked`` positions (privacy boxes, read as "?")
     do not count against legibility. With ``mask_in_photo`` their boxes are painted into the
     finished photo here (else the flat plate already has them). A ``tight`` crop is cut at the
-    plate's edges, as some data sets and detectors cut them; a ``steep_roll`` plate is turned up to
-    STEEP_ROLL_DEGREES in the image plane."""
+    plate's edges, as some data sets and detectors cut them; a ``loose`` one has LOOSE_MARGINS
+    around the plate (a detector's box with bumper and frame); a ``steep_roll`` plate is turned up
+    to STEEP_ROLL_DEGREES in the image plane."""
     H = _pose_homography(quad, plate_w, rng, steep_roll=steep_roll)
     corners = cv2.perspectiveTransform(quad[None], H)[0]
     x0, y0 = corners.min(0)
@@ -207,7 +214,7 @@ def shoot(
     bw, bh = x1 - x0, y1 - y0
     # Detector crop: the plate's box grown or shrunk per side, as loose and shifted boxes are.
     # A tight one cuts at most 2% of the width (the last character ends 2-4% from a plate's edge).
-    (x_lo, x_hi), (y_lo, y_hi) = ((-0.02, 0.01), (-0.06, 0.03)) if tight else ((-0.03, 0.2), (-0.05, 0.35))
+    (x_lo, x_hi), (y_lo, y_hi) = ((-0.02, 0.01), (-0.06, 0.03)) if tight else LOOSE_MARGINS if loose else ((-0.03, 0.2), (-0.05, 0.35))
     left, right = (rng.uniform(x_lo, x_hi, 2) * bw).tolist()
     top, bottom = (rng.uniform(y_lo, y_hi, 2) * bh).tolist()
     cx0, cy0 = x0 - left, y0 - top

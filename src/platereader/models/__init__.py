@@ -1,8 +1,8 @@
-"""Recognizer and detector architectures (torch) and their configs. ``build_model`` makes one by name."""
+"""Recognizer, detector and corner-finder architectures (torch) and their configs. ``build_model`` makes one by name."""
 
-from platereader.models.config import DetectorConfig, ModelConfig, load_model_config
+from platereader.models.config import AnyConfig, CornerConfig, DetectorConfig, ModelConfig, load_model_config
 
-__all__ = ["DetectorConfig", "ModelConfig", "build_model", "load_model_config", "registered"]
+__all__ = ["CornerConfig", "DetectorConfig", "ModelConfig", "build_model", "load_model_config", "registered"]
 
 _REGISTRY: dict[str, type] = {}
 
@@ -20,7 +20,7 @@ def registered() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def build_model(config: ModelConfig | DetectorConfig):
+def build_model(config: AnyConfig):
     _import_architectures()
     if config.arch not in _REGISTRY:
         raise ValueError(f"model config {config.name!r}: unknown arch {config.arch!r}; known: {', '.join(sorted(_REGISTRY))}")
@@ -29,6 +29,7 @@ def build_model(config: ModelConfig | DetectorConfig):
 
 def _import_architectures() -> None:
     from platereader.models import (
-        ctc_cnn,  # noqa: F401  (registers itself; needs torch)
+        corner_cnn,  # noqa: F401  (registers itself; needs torch)
+        ctc_cnn,  # noqa: F401
         plate_det,  # noqa: F401
     )

@@ -76,8 +76,40 @@ class DetectorConfig(BaseModel):
         return 4
 
 
-def load_model_config(name_or_path: str | Path) -> ModelConfig | DetectorConfig:
-    """A recognizer or detector config by bundled name or YAML path (``kind: detector`` marks a detector)."""
+class CornerConfig(BaseModel):
+    """A corner finder: a small CNN that regresses a plate crop's four corners (as shares of the
+    crop's width and height), so the plate can be cut out upright before it is read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    arch: str
+    input_width: int = Field(128, ge=32, le=512)
+    input_height: int = Field(32, ge=16, le=128)
+    stem_channels: int = Field(16, ge=4)  # a strided 3x3 conv: half the resolution at once
+    # Conv stages (3x3 conv, batch norm, ReLU each), each stage followed by a 2x2 max-pool.
+    stages: list[list[int]] = Field(min_length=1)
+    hidden: int = Field(256, ge=8)  # the fully connected layer before the eight outputs
+
+    @model_validator(mode="after")
+    def _pools_fit_the_input(self) -> CornerConfig:
+        factor = 2 ** (len(self.stages) + 1)  # the strided stem and one pool per stage
+        if self.input_height % factor or self.input_width % factor:
+            raise ValueError(
+                f"input {self.input_width}x{self.input_height} must be a multiple of {factor} (stem + {len(self.stages)} pools)"
+            )
+        if any(not stage for stage in self.stages):
+            raise ValueError("every stage needs at least one conv")
+        return self
+
+
+AnyConfig = ModelConfig | DetectorConfig | CornerConfig
+KINDS: dict[str, type[BaseModel]] = {"recognizer": ModelConfig, "detector": DetectorConfig, "corners": CornerConfig}
+
+
+def load_model_config(name_or_path: str | Path) -> AnyConfig:
+    """A recognizer, detector or corner-finder config by bundled name or YAML path (``kind:``
+    detector or corners marks the latter two)."""
     path = Path(name_or_path)
     if not path.suffix:
         path = CONFIG_DIR / f"{name_or_path}.yaml"
@@ -85,9 +117,10 @@ def load_model_config(name_or_path: str | Path) -> ModelConfig | DetectorConfig:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise ValueError(f"{path}: a model config must be a YAML mapping")
-        if data.pop("kind", "recognizer") == "detector":
-            return DetectorConfig.model_validate(data)
-        return ModelConfig.model_validate(data)
+        kind = data.pop("kind", "recognizer")
+        if kind not in KINDS:
+            raise ValueError(f"{path}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+        return KINDS[kind].model_validate(data)
     except FileNotFoundError:
         known = ", ".join(p.stem for p in CONFIG_DIR.glob("*.yaml"))
         raise ValueError(f"{path}: no such model config (bundled: {known})") from None

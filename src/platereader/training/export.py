@@ -15,7 +15,7 @@ import torch
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
 from platereader.models import build_model
-from platereader.models.config import DetectorConfig, ModelConfig
+from platereader.models.config import CornerConfig, DetectorConfig, ModelConfig
 from platereader.models.plate_det import DetectorExport
 from platereader.runtime.preprocess import normalize
 
@@ -35,6 +35,8 @@ def export_onnx(checkpoint: Path, out: Path, blank_scale: float = 1.0) -> Path:
     state = torch.load(checkpoint, weights_only=False)
     if state.get("kind") == "detector":
         return export_detector(state, out)
+    if state.get("kind") == "corners":
+        return export_corners(state, out)
     config = ModelConfig.model_validate(state["config"])
     model = build_model(config)
     model.load_state_dict(state["model"])
@@ -91,6 +93,31 @@ def export_detector(state: dict, out: Path) -> Path:
     return out
 
 
+def export_corners(state: dict, out: Path) -> Path:
+    """The corner finder: N x 1 x H x W grey in [-1, 1] -> N x 8 corners (shares of the crop)."""
+    config = CornerConfig.model_validate(state["config"])
+    model = build_model(config)
+    model.load_state_dict(state["model"])
+    model.eval()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        model,
+        torch.zeros(1, 1, config.input_height, config.input_width),
+        str(out),
+        input_names=["image"],
+        output_names=["corners"],
+        dynamic_axes={"image": {0: "batch"}, "corners": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    proto = onnx.load(str(out))
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "platereader_corners", json.dumps(config.model_dump())
+    onnx.save(proto, str(out))
+    torch.save({"kind": "corners", "model": model.state_dict(), "config": config.model_dump()}, out.with_suffix(".pt"))
+    return out
+
+
 class _Calibration(CalibrationDataReader):
     def __init__(self, images: np.ndarray, batch: int = 32):
         self.batches = [normalize(images[i : i + batch])[:, None] for i in range(0, len(images), batch)]
@@ -100,10 +127,12 @@ class _Calibration(CalibrationDataReader):
 
 
 def quantize_int8(fp32: Path, out: Path, calibration_images: np.ndarray) -> Path:
-    """Static int8 (QDQ, per-channel weights) calibrated on generated plates.
+    """Static int8 (QDQ, per-channel weights) calibrated on generated plates (N x H x W grey at
+    the model's input size; a recognizer's or a corner finder's).
 
-    The first conv (raw pixels in) and the last (class scores out) stay fp32: quantising them cost
-    5 points of exact-match accuracy on generated plates, keeping them fp32 costs 8 KB.
+    The first conv (raw pixels in) and the last stay fp32: for the recognizer (its last conv gives
+    the class scores) quantising them cost 5 points of exact-match accuracy on generated plates,
+    keeping them fp32 costs 8 KB.
     """
     convs = [n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "Conv"]
     quantize_static(
