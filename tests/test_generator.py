@@ -233,6 +233,24 @@ def test_a_loose_crop_share_leaves_a_quarter_to_a_half_of_the_plate_around_it():
     assert (tight < 0.025).all()
 
 
+def test_a_cut_out_share_cuts_plates_out_upright_by_corners_a_little_off():
+    from platereader.detection.locate import tilt_degrees
+
+    plain = PlateGenerator(seed=5).samples(0, 60)
+    mixed = PlateGenerator(seed=5, cut_out_share=0.5).samples(0, 60)
+    cut = [s for s in mixed if s.meta.get("cut_out")]
+    assert 15 < len(cut) < 45
+    for s, p in zip(mixed, plain, strict=True):  # the other crops are drawn as without the share
+        assert s.meta.get("cut_out") or np.array_equal(s.image, p.image)
+    margins = np.array([_side_margins(s) for s in cut if s.text])
+    # the run time's 10% margin, give or take the corners' error (1.2% of the plate's width each)
+    assert 0.06 < np.median(margins) < 0.14 and (margins > 0.0).mean() > 0.95
+    assert np.median([abs(tilt_degrees(s.corners)) for s in cut]) < 2  # upright
+    for s in cut:
+        h, w = s.image.shape[:2]
+        assert w >= 64 and (s.char_boxes[:, 2] <= w + 1).all() and (s.char_boxes[:, 3] <= h + 1).all()
+
+
 def test_a_steep_roll_share_turns_plates_up_to_30_degrees():
     from platereader.detection.locate import tilt_degrees
 

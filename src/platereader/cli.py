@@ -480,6 +480,7 @@ def _evaluate_full(reader, items):
 )
 @_share_option("--tight-crop-share", 0.0, "Share of generated crops cut at the plate's edges, with no margin (the rest are loose boxes).")
 @_share_option("--steep-roll-share", 0.0, "Share of generated plates turned up to 30 degrees in the image plane (the rest 3, at most 10).")
+@_share_option("--cut-out-share", 0.0, "Share of generated crops cut out upright by the plate's corners, as the corner finder cuts them.")
 @_share_option("--hard-share", 0.0, "Share of each batch drawn from the crops the --init weights find hardest (see --hard-pool).")
 @click.option(
     "--hard-pool",
@@ -511,6 +512,7 @@ def train(
     photo_mask_share: float,
     tight_crop_share: float,
     steep_roll_share: float,
+    cut_out_share: float,
     unreadable_share: float,
     negative_share: float,
     shots_per_plate: int,
@@ -541,8 +543,9 @@ def train(
     photo_tag = f"-photo{photo_mask_share:g}" if photo_mask_share and mask_rate else ""
     tight_tag = f"-tight{tight_crop_share:g}" if tight_crop_share else ""
     roll_tag = f"-roll{steep_roll_share:g}" if steep_roll_share else ""
-    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{photo_tag}{tight_tag}{roll_tag}{shots_tag}"
-    val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}{photo_tag}{tight_tag}{roll_tag}"
+    cut_tag = f"-cut{cut_out_share:g}" if cut_out_share else ""
+    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{photo_tag}{tight_tag}{roll_tag}{cut_tag}{shots_tag}"
+    val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}{photo_tag}{tight_tag}{roll_tag}{cut_tag}"
     country_list = countries.split(",") if countries else None
     # The validation plates keep the default shots, so runs with other settings validate on the same crops.
     for path, count, s, shots in ((cache, train_count, seed, shots_per_plate), (val_cache, 2000, seed + 1, SHOTS_PER_PLATE)):
@@ -550,7 +553,7 @@ def train(
             build_cache(
                 path, count, size, s, list(font_dirs), country_list,
                 workers=workers, mask_rate=mask_rate, shots_per_plate=shots, photo_mask_share=photo_mask_share,
-                tight_crop_share=tight_crop_share, steep_roll_share=steep_roll_share,
+                tight_crop_share=tight_crop_share, steep_roll_share=steep_roll_share, cut_out_share=cut_out_share,
             )  # fmt: skip
         except CacheMismatch as exc:
             _fail(f"{exc}. Delete it, or give another --out or --cache")

@@ -37,19 +37,25 @@ def plausible_quad(corners: np.ndarray, box) -> bool:
     return 0.35 * box[2] * box[3] <= area <= 1.6 * box[2] * box[3]
 
 
-def rectify(image: np.ndarray, corners: np.ndarray, margin: float = MARGIN, min_width: float = 0.0) -> np.ndarray:
-    """Warp the plate quad (TL, TR, BR, BL) to an upright crop at the plate's own resolution, or
-    enlarged so that the plate is at least ``min_width`` pixels wide."""
+def cut_out_matrix(corners: np.ndarray, margin: float = MARGIN, min_width: float = 0.0) -> tuple[np.ndarray, tuple[int, int]]:
+    """The perspective matrix that takes the plate quad (TL, TR, BR, BL) upright with ``margin`` of
+    its size around it, and the output's (width, height): the plate's own resolution, or enlarged so
+    that the plate is at least ``min_width`` pixels wide."""
     tl, tr, br, bl = np.asarray(corners, np.float32)
     w = max(4.0, (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2)
     h = max(2.0, (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2)
     if w < min_width:
         w, h = min_width, h * min_width / w
     mx, my = margin * w, margin * h
-    out_w, out_h = round(w + 2 * mx), round(h + 2 * my)
     target = np.array([[mx, my], [mx + w, my], [mx + w, my + h], [mx, my + h]], np.float32)
     matrix = cv2.getPerspectiveTransform(np.array([tl, tr, br, bl], np.float32), target)
-    return cv2.warpPerspective(image, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return matrix, (round(w + 2 * mx), round(h + 2 * my))
+
+
+def rectify(image: np.ndarray, corners: np.ndarray, margin: float = MARGIN, min_width: float = 0.0) -> np.ndarray:
+    """Warp the plate quad (TL, TR, BR, BL) to an upright crop (``cut_out_matrix``)."""
+    matrix, size = cut_out_matrix(corners, margin, min_width)
+    return cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def plate_crops(image: np.ndarray, box, corners: np.ndarray | None) -> list[np.ndarray]:

@@ -23,7 +23,7 @@ class CacheMismatch(ValueError):
 
 # Settings added after caches were first rendered: a cache whose meta.json lacks one was rendered
 # with its default.
-LATER_SETTINGS = {"steep_roll_share": 0.0}
+LATER_SETTINGS = {"steep_roll_share": 0.0, "cut_out_share": 0.0}
 
 
 def build_cache(
@@ -40,6 +40,7 @@ def build_cache(
     photo_mask_share: float = 0.0,
     tight_crop_share: float = 0.0,
     steep_roll_share: float = 0.0,
+    cut_out_share: float = 0.0,
 ) -> Path:
     """Render ``count`` crops into ``out``; a cache already there is reused if it was rendered with
     the same settings, and refused (CacheMismatch naming the differences) if not: a cache is found by
@@ -57,6 +58,7 @@ def build_cache(
         "photo_mask_share": photo_mask_share,
         "tight_crop_share": tight_crop_share,
         "steep_roll_share": steep_roll_share,
+        "cut_out_share": cut_out_share,
     }
     if (out / "images.npy").exists():
         if mismatches := _mismatches(out, settings):
@@ -73,6 +75,7 @@ def build_cache(
         photo_mask_share=photo_mask_share,
         tight_crop_share=tight_crop_share,
         steep_roll_share=steep_roll_share,
+        cut_out_share=cut_out_share,
     )
     images = np.lib.format.open_memmap(out / "images.tmp.npy", mode="w+", dtype=np.uint8, shape=(count, height, width))
     with open(out / "labels.jsonl", "w", encoding="utf-8") as labels, tqdm(total=count, desc=f"render {out.name}", unit="img") as bar:
