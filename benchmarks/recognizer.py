@@ -77,16 +77,21 @@ def accuracy(
 RecognizerFactory = Callable[..., Recognizer]  # threads=..., grammar=... -> Recognizer
 
 
-def latency_ms(make: RecognizerFactory, crop: np.ndarray, runs: int = 300) -> float:
-    """One read of one crop, no second look, with the regional models that read beside the general one."""
-    rec = make(threads=1)
-    read_crops([crop], rec, second_look=False)  # warm
+def median_ms(call: Callable[[], object], runs: int) -> float:
+    """Median wall time of ``call`` in ms over ``runs`` calls, after one call to warm up."""
+    call()
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        read_crops([crop], rec, second_look=False)
+        call()
         times.append(time.perf_counter() - t)
     return float(np.median(times) * 1000)
+
+
+def latency_ms(make: RecognizerFactory, crop: np.ndarray, runs: int = 300) -> float:
+    """One read of one crop, no second look, with the regional models that read beside the general one."""
+    rec = make(threads=1)
+    return median_ms(lambda: read_crops([crop], rec, second_look=False), runs)
 
 
 def mean_read_ms(
@@ -106,13 +111,7 @@ def mean_read_ms(
 def corner_finder_ms(path: Path, crop: np.ndarray, runs: int = 300) -> float:
     """The corner finder's network on one crop (batch 1, one thread)."""
     finder = CornerFinder(path, threads=1)
-    finder.find([crop])
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        finder.find([crop])
-        times.append(time.perf_counter() - t)
-    return float(np.median(times) * 1000)
+    return median_ms(lambda: finder.find([crop]), runs)
 
 
 def network_latency_ms(make: RecognizerFactory, crop: np.ndarray, runs: int = 300) -> float:
@@ -121,13 +120,7 @@ def network_latency_ms(make: RecognizerFactory, crop: np.ndarray, runs: int = 30
 
     rec = make(threads=1, regional=False)
     tensor, _ = crops_to_tensor([crop], rec.width, rec.height)
-    rec.session.run(None, {"image": tensor})
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        rec.session.run(None, {"image": tensor})
-        times.append(time.perf_counter() - t)
-    return float(np.median(times) * 1000)
+    return median_ms(lambda: rec.session.run(None, {"image": tensor}), runs)
 
 
 def throughput(make: RecognizerFactory, crops: list[np.ndarray]) -> float:

@@ -1,7 +1,9 @@
 """Experiment (session 26): find a crop's plate corners with a small CNN, cut the plate out
 upright by them and read it, beside the read of the crop as given. Session 27 made it part of the
 reader (models/corner_cnn.py, `platereader train-corners`, runtime/corners.py; CORNERS_CARD.md);
-this script stays as the record of the experiment.
+this script stays as the record of the experiment. It now builds the product's network and
+trains with its augmentation and loss (the same layers and steps), so weights it saved before
+session 27 (other layer names) no longer load.
 
     .venv/bin/python scripts/corner_prototype.py render runs/corners/train.npz --count 80000 --seed 100
     .venv/bin/python scripts/corner_prototype.py train runs/corners/train.npz runs/corners/model.pt --steps 2400
@@ -30,40 +32,27 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from torch import nn
 from tqdm import tqdm
 
 from platereader.detection import Detector
 from platereader.detection.rectify import rectify
 from platereader.evaluation import LabelledCrop, score
 from platereader.generation import PlateGenerator
+from platereader.models import build_model, load_model_config
 from platereader.pipeline import read_crops
 from platereader.runtime.images import load_image
 from platereader.runtime.preprocess import normalize, resize_crop
 from platereader.runtime.recognizer import PlateRead, Recognizer
+from platereader.training.checkpoints import optimiser_and_schedule
+from platereader.training.corner_train import augmented_batch, corner_loss, held_out_count
 
 WIDTH, HEIGHT = 128, 64  # as rendered; `train --height 32` halves it for a network at the recognizer's input size
-FLIPPED_CORNERS = [1, 0, 3, 2]  # TL, TR, BR, BL of a mirrored crop
 
 
-def conv_bn(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
-    return [nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
-
-
-class CornerNet(nn.Module):
-    """``height`` x 128 grey in [-1, 1] (height 64 or 32) -> 8 numbers: the corners (x, y) as shares of the crop."""
-
-    def __init__(self, height: int = HEIGHT) -> None:
-        super().__init__()
-        self.height = height
-        self.features = nn.Sequential(
-            *conv_bn(1, 16, 2), *conv_bn(16, 32), nn.MaxPool2d(2), *conv_bn(32, 64), *conv_bn(64, 64), nn.MaxPool2d(2),
-            *conv_bn(64, 96), nn.MaxPool2d(2), *conv_bn(96, 128), nn.MaxPool2d(2),
-        )  # fmt: skip
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(128 * (height // 32) * 4, 256), nn.ReLU(inplace=True), nn.Linear(256, 8))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x)) + 0.5  # start from the crop's centre
+def corner_net(height: int = HEIGHT) -> torch.nn.Module:
+    """The corner finder's network (``corners_tiny``, the product version of this experiment's
+    CNN, the same layers) at ``height`` x 128 input (64 or 32)."""
+    return build_model(load_model_config("corners_tiny").model_copy(update={"input_height": height}))
 
 
 def grey(crop: np.ndarray, height: int) -> np.ndarray:
@@ -96,25 +85,16 @@ def train(data: Path, out: Path, steps: int, seed: int, height: int = HEIGHT, ba
     images, corners = arrays["images"], arrays["corners"]
     if height != HEIGHT:
         images = np.stack([cv2.resize(image, (WIDTH, height), interpolation=cv2.INTER_AREA) for image in images])
-    held = min(2000, len(images) // 10)  # the first crops, never trained on
+    held = held_out_count(len(images))  # the first crops, never trained on
     held_out, rows = np.arange(held), np.arange(held, len(images))
-    model = CornerNet(height)
-    optimizer = torch.optim.AdamW(model.parameters(), 2e-3, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, 2e-3, total_steps=steps, pct_start=0.1)
+    model = corner_net(height)
+    optimizer, schedule = optimiser_and_schedule(model, 2e-3, steps, warmup=0.1)
     rng = np.random.default_rng(seed)
     start = time.time()
     for _ in (bar := tqdm(range(steps), desc="train")):
-        pick = rng.choice(rows, batch)
-        x, y = images[pick].copy(), corners[pick].copy().reshape(-1, 4, 2)
-        flip = rng.random(batch) < 0.5
-        x[flip] = x[flip, :, ::-1]
-        y[flip, :, 0] = 1 - y[flip, :, 0]
-        y[flip] = y[flip][:, FLIPPED_CORNERS]
-        invert = rng.random(batch) < 0.2
-        x[invert] = 255 - x[invert]
+        x, y = augmented_batch(images, corners, rows, batch, rng)  # the product's augmentation and loss
         model.train()
-        prediction = model(as_tensor(x))
-        loss = nn.functional.smooth_l1_loss(prediction * 10, torch.from_numpy(y.reshape(-1, 8)) * 10)
+        loss = corner_loss(model(x), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -129,9 +109,9 @@ def train(data: Path, out: Path, steps: int, seed: int, height: int = HEIGHT, ba
     torch.save({"height": height, "state": model.state_dict()}, out)
 
 
-def predicted_quads(model: CornerNet, crops: list[np.ndarray]) -> list[np.ndarray]:
+def predicted_quads(model: torch.nn.Module, crops: list[np.ndarray]) -> list[np.ndarray]:
     with torch.no_grad():
-        shares = model(as_tensor(np.stack([grey(c, model.height) for c in crops]))).numpy().reshape(-1, 4, 2)
+        shares = model(as_tensor(np.stack([grey(c, model.config.input_height) for c in crops]))).numpy().reshape(-1, 4, 2)
     return [q * [c.shape[1], c.shape[0]] for q, c in zip(shares, crops, strict=True)]
 
 
@@ -140,7 +120,7 @@ def more_confident(reads: list[PlateRead], others: list[PlateRead]) -> list[Plat
 
 
 def compare(
-    name: str, model: CornerNet, recognizer: Recognizer, detector: Detector, crops: list[np.ndarray], items: list[LabelledCrop]
+    name: str, model: torch.nn.Module, recognizer: Recognizer, detector: Detector, crops: list[np.ndarray], items: list[LabelledCrop]
 ) -> None:
     recognizer.privacy_masks = any(i.masked for i in items)
     given = read_crops(crops, recognizer)
@@ -157,8 +137,7 @@ def compare(
 
 def evaluate(weights: Path, synthetic: int, seed: int, dev: Path | None) -> None:
     saved = torch.load(weights)
-    saved = saved if "state" in saved else {"height": HEIGHT, "state": saved}  # the first recorded run saved bare weights
-    model = CornerNet(saved["height"])
+    model = corner_net(saved["height"])
     model.load_state_dict(saved["state"])
     model.eval()
     generator = PlateGenerator(seed=seed, negative_rate=0.0)

@@ -744,7 +744,8 @@ def export(checkpoint: Path, out: Path, calibration: Path | None, blank_scale: f
 
     from platereader.training.export import export_onnx, quantize_int8
 
-    kind = torch.load(checkpoint, weights_only=False).get("kind")
+    state = torch.load(checkpoint, weights_only=False)
+    kind = state.get("kind")
     not_recognizers = {  # what a checkpoint of each kind is called, and how its int8 copy is made
         "detector": ("the detector", "it is exported as fp32 only"),
         "corners": ("a corner finder", "its int8 copy is calibrated on generated crops"),
@@ -758,10 +759,11 @@ def export(checkpoint: Path, out: Path, calibration: Path | None, blank_scale: f
     export_onnx(checkpoint, out, blank_scale)
     click.echo(f"fp32: {out} ({out.stat().st_size / 1e6:.2f} MB)")
     if kind == "corners":
+        from platereader.models import CornerConfig
         from platereader.training.corner_train import calibration_crops
 
         int8 = out.with_suffix(".int8.onnx")
-        quantize_int8(out, int8, calibration_crops(out))
+        quantize_int8(out, int8, calibration_crops(CornerConfig.model_validate(state["config"])))
         click.echo(f"int8: {int8} ({int8.stat().st_size / 1e6:.2f} MB)")
     elif calibration:
         from platereader.training.cache import load_cache

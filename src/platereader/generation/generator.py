@@ -13,13 +13,12 @@ import cv2
 import numpy as np
 
 from platereader.alphabet import MASK
-from platereader.detection.rectify import cut_out_matrix
+from platereader.detection.rectify import MIN_CUT_WIDTH, cut_out_matrix, warp_upright
 from platereader.formats import Country, load_countries
 from platereader.formats.schema import Layout, PlateFormat
 from platereader.generation.fonts import Font, FontPool
 from platereader.generation.render import FlatPlate, PlateSpec, render_plate
 from platereader.generation.scene import negative, sample_plate_width, shoot
-from platereader.runtime.corners import MIN_CUT_WIDTH
 from platereader.runtime.preprocess import resize_crop
 
 # The corner finder's error: each corner coordinate off by a normal error with this share of the
@@ -256,7 +255,7 @@ def _cut_out(sample: Sample, rng: np.random.Generator) -> None:
     width = float(np.linalg.norm(sample.corners[1] - sample.corners[0]))
     found = sample.corners + rng.normal(0.0, CUT_OUT_CORNER_ERROR * width, (4, 2)).astype(np.float32)
     matrix, size = cut_out_matrix(found, min_width=MIN_CUT_WIDTH)
-    sample.image = cv2.warpPerspective(sample.image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    sample.image = warp_upright(sample.image, matrix, size)
     sample.corners = cv2.perspectiveTransform(sample.corners[None], matrix)[0].astype(np.float32)
     if len(sample.char_boxes):
         x0, y0, x1, y1 = sample.char_boxes.T

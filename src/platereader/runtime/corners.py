@@ -14,18 +14,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from platereader.detection.rectify import rectify
+from platereader.detection.rectify import MIN_CUT_WIDTH, rectify
 from platereader.runtime.preprocess import normalize, resize_crop, to_grey
 from platereader.runtime.session import open_session
+from platereader.runtime.shipped import WEIGHTS_DIR
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_CORNERS = WEIGHTS_DIR / "corners.onnx"
-# A plate narrower than this is enlarged to it in the same warp that cuts it out: cut at its own
-# resolution and then enlarged by the recognizer's resize, strokes a pixel wide blur away. Chosen
-# on generated plates (seed 777: 97.30% read, 97.27% at the plate's resolution, 97.07% enlarged to
-# 128) and uc3m's train split (no change); on the real plates of benchmarks/robustness.py scaled to
-# 40 px wide it read 36 of the 41 European plates where the plate's resolution read 30.
-MIN_CUT_WIDTH = 64
 
 
 def corner_input(crop: np.ndarray, width: int, height: int) -> np.ndarray:

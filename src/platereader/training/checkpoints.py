@@ -1,11 +1,17 @@
-"""What the recognizer and detector training loops share: optimiser, schedule, checkpoints, resume."""
+"""What the training loops share: optimiser, schedule, checkpoints, resume, and the step loop of
+the detector and the corner finder."""
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
+from tqdm import tqdm
 
 
 def optimiser_and_schedule(model: torch.nn.Module, lr: float, steps: int, warmup: float):
@@ -66,3 +72,45 @@ def load_init(init: Path, model) -> None:
         model.load_state_dict(model.adapt_init(weights) if hasattr(model, "adapt_init") else weights)
     except RuntimeError as exc:  # shapes differ: another architecture
         raise ValueError(f"{init}: weights of another model than the one configured ({str(exc).splitlines()[0]})") from None
+
+
+def run_steps(
+    opts,
+    model,
+    optimizer,
+    scheduler,
+    config,
+    *,
+    kind: str,
+    step: int,
+    elapsed_before: float,
+    batch_loss: Callable[[np.random.Generator], torch.Tensor],
+    validate: Callable[[], dict],
+    loss_digits: int = 3,
+) -> dict:
+    """Train from ``step`` to ``opts.steps`` (or ``opts.stop_after``): one optimiser step on each
+    ``batch_loss(rng)``. Every ``opts.eval_every`` steps and at the last, a record with
+    ``validate()``'s figures goes into ``opts.history`` and ``opts.out/last.pt`` is saved. Writes
+    ``opts.out/summary.json`` and returns it."""
+    rng = np.random.default_rng([opts.seed, step])
+    start = time.time()
+    last = min(opts.steps, opts.stop_after or opts.steps)
+    bar = tqdm(total=opts.steps, initial=step, desc=f"train-{kind}", unit="step")
+    model.train()
+    while step < last:
+        loss = batch_loss(rng)
+        optimiser_step(loss, model, optimizer, scheduler, max_grad_norm=10.0)
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.{loss_digits}f}")
+        if step % opts.eval_every == 0 or step == last:
+            record = {"step": step, "loss": round(loss.item(), 4), "minutes": round((elapsed_before + time.time() - start) / 60, 1)}
+            record.update(validate())
+            opts.history.append(record)
+            bar.write(json.dumps(record))
+            save_checkpoint(opts, model, optimizer, scheduler, config, step, elapsed_before + time.time() - start, kind=kind)
+    bar.close()
+    minutes = round((elapsed_before + time.time() - start) / 60, 1)
+    summary = {"config": config.name, "steps": step, "minutes": minutes, "history": opts.history}
+    (opts.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    return summary

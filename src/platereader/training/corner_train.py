@@ -7,7 +7,6 @@ Loss: smooth L1 on the corners as shares of the crop (scaled by 10, so a tenth o
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from platereader.models import build_model, load_model_config
 from platereader.models.config import CornerConfig
 from platereader.runtime.corners import corner_input
 from platereader.runtime.preprocess import normalize
-from platereader.training.checkpoints import optimiser_and_schedule, optimiser_step, restore, save_checkpoint
+from platereader.training.checkpoints import optimiser_and_schedule, restore, run_steps
 
 FLIPPED_ORDER = [1, 0, 3, 2]  # TL, TR, BR, BL of a mirrored crop
 
@@ -135,37 +134,18 @@ def train_corners(opts: CornerTrainOptions) -> dict:
     step, elapsed_before, history = restore(opts.out, opts.steps, opts.resume, None, model, optimizer, scheduler)
     if history is not None:
         opts.history = history
-    rng = np.random.default_rng([opts.seed, step])
-    start = time.time()
-    last = min(opts.steps, opts.stop_after or opts.steps)
-    bar = tqdm(total=opts.steps, initial=step, desc="train-corners", unit="step")
-    model.train()
-    while step < last:
+
+    def batch_loss(rng: np.random.Generator) -> torch.Tensor:
         x, y = augmented_batch(images, corners, rows, opts.batch_size, rng)
-        loss = corner_loss(model(x), y)
-        optimiser_step(loss, model, optimizer, scheduler, max_grad_norm=10.0)
-        step += 1
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.4f}")
-        if step % opts.eval_every == 0 or step == last:
-            elapsed = elapsed_before + time.time() - start
-            record = {"step": step, "loss": round(loss.item(), 4), "minutes": round(elapsed / 60, 1)}
-            record.update(validate(model, images[:held_out], corners[:held_out]))
-            opts.history.append(record)
-            bar.write(json.dumps(record))
-            save_checkpoint(opts, model, optimizer, scheduler, config, step, elapsed, kind="corners")
-    bar.close()
-    minutes = round((elapsed_before + time.time() - start) / 60, 1)
-    summary = {"config": config.name, "steps": step, "minutes": minutes, "history": opts.history}
-    (opts.out / "summary.json").write_text(json.dumps(summary, indent=1))
-    return summary
+        return corner_loss(model(x), y)
+
+    return run_steps(
+        opts, model, optimizer, scheduler, config, kind="corners", step=step, elapsed_before=elapsed_before,
+        batch_loss=batch_loss, validate=lambda: validate(model, images[:held_out], corners[:held_out]), loss_digits=4,
+    )  # fmt: skip
 
 
-def calibration_crops(onnx_path: Path, count: int = 512, seed: int = 1) -> np.ndarray:
-    """Generated crops at the exported corner finder's input size, for int8 calibration."""
-    import onnx
-
-    meta = {p.key: p.value for p in onnx.load(str(onnx_path)).metadata_props}
-    config = CornerConfig.model_validate(json.loads(meta["platereader_corners"]))
+def calibration_crops(config: CornerConfig, count: int = 512, seed: int = 1) -> np.ndarray:
+    """Generated crops at the corner finder's input size, for int8 calibration."""
     generator = PlateGenerator(seed=seed, negative_rate=0.0)
     return np.stack([corner_input(s.image, config.input_width, config.input_height) for s in generator.samples(0, count)])

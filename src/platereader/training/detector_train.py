@@ -6,21 +6,18 @@ plate centres, L1 on corners only where they are known (generated plates).
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from platereader.detection.evaluate import DetectionScore, score_detections
 from platereader.detection.geometry import decode, encode_targets, letterbox, nms, to_input
 from platereader.models import build_model, load_model_config
 from platereader.models.config import DetectorConfig
 from platereader.models.plate_det import DetectorExport
-from platereader.training.checkpoints import optimiser_and_schedule, optimiser_step, restore, save_checkpoint
+from platereader.training.checkpoints import optimiser_and_schedule, restore, run_steps
 from platereader.training.detect_data import BoxedImage, WindowSampler, load_boxed_dev, load_detect_photos, render_plate_pool
 
 
@@ -113,28 +110,14 @@ def train_detector(opts: DetectorTrainOptions) -> dict:
     if history is not None:
         opts.history = history
 
-    rng = np.random.default_rng([opts.seed, step])
-    start = time.time()
-    last = min(opts.steps, opts.stop_after or opts.steps)
-    bar = tqdm(total=opts.steps, initial=step, desc="train-detector", unit="step")
-    model.train()
-    while step < last:
+    def batch_loss(rng: np.random.Generator) -> torch.Tensor:
         x, heat, reg, weight = make_batch(sampler, opts.batch_size, rng)
-        loss = detector_loss(model(x), heat, reg, weight)
-        optimiser_step(loss, model, optimizer, scheduler, max_grad_norm=10.0)
-        step += 1
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.3f}")
-        if step % opts.eval_every == 0 or step == last:
-            record = {"step": step, "loss": round(loss.item(), 4), "minutes": round((elapsed_before + time.time() - start) / 60, 1)}
-            if dev:
-                record.update(evaluate_detector(model, config, dev).as_dict())
-            opts.history.append(record)
-            bar.write(json.dumps(record))
-            elapsed = elapsed_before + time.time() - start
-            save_checkpoint(opts, model, optimizer, scheduler, config, step, elapsed, kind="detector")
-    bar.close()
-    minutes = round((elapsed_before + time.time() - start) / 60, 1)
-    summary = {"config": config.name, "steps": step, "minutes": minutes, "history": opts.history}
-    (opts.out / "summary.json").write_text(json.dumps(summary, indent=1))
-    return summary
+        return detector_loss(model(x), heat, reg, weight)
+
+    def validation() -> dict:
+        return evaluate_detector(model, config, dev).as_dict() if dev else {}
+
+    return run_steps(
+        opts, model, optimizer, scheduler, config, kind="detector", step=step, elapsed_before=elapsed_before,
+        batch_loss=batch_loss, validate=validation,
+    )  # fmt: skip

@@ -38,84 +38,74 @@ def export_onnx(checkpoint: Path, out: Path, blank_scale: float = 1.0) -> Path:
     if state.get("kind") == "corners":
         return export_corners(state, out)
     config = ModelConfig.model_validate(state["config"])
-    model = build_model(config)
-    model.load_state_dict(state["model"])
-    model.eval()
-    dummy = torch.zeros(1, 1, config.input_height, config.input_width)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(
-        _Probabilities(model),
-        dummy,
-        str(out),
-        input_names=["image"],
-        output_names=["probs"],
-        dynamic_axes={"image": {0: "batch"}, "probs": {0: "batch"}},
-        opset_version=17,
-        dynamo=False,
-    )
-    proto = onnx.load(str(out))
+    model = _loaded(config, state)
     meta = {
         "platereader_config": json.dumps(config.model_dump()),
         "platereader_alphabet": config.alphabet,
         "platereader_blank_scale": repr(float(blank_scale)),
     }
-    for key, value in meta.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(proto, str(out))
+    dummy = torch.zeros(1, 1, config.input_height, config.input_width)
+    _write_onnx(_Probabilities(model), dummy, out, "probs", {0: "batch"}, meta)
     # Weights only (no optimiser state) beside the ONNX file: the starting point for fine-tuning.
-    torch.save({"model": model.state_dict(), "config": config.model_dump()}, out.with_suffix(".pt"))
+    _save_weights(out, model, config)
     return out
 
 
 def export_detector(state: dict, out: Path) -> Path:
     """The detector graph with peak extraction built in; any input size that is a multiple of 32."""
     config = DetectorConfig.model_validate(state["config"])
-    model = build_model(config)
-    model.load_state_dict(state["model"])
-    model.eval()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(
-        DetectorExport(model),
-        torch.zeros(1, 3, 384, 640),
-        str(out),
-        input_names=["image"],
-        output_names=["heads"],
-        dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}, "heads": {0: "batch", 2: "rows", 3: "cols"}},
-        opset_version=17,
-        dynamo=False,
-    )
-    proto = onnx.load(str(out))
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = "platereader_detector", json.dumps(config.model_dump())
-    onnx.save(proto, str(out))
-    torch.save({"kind": "detector", "model": model.state_dict(), "config": config.model_dump()}, out.with_suffix(".pt"))
+    model = _loaded(config, state)
+    meta = {"platereader_detector": json.dumps(config.model_dump())}
+    heads_axes, image_axes = {0: "batch", 2: "rows", 3: "cols"}, {0: "batch", 2: "height", 3: "width"}
+    _write_onnx(DetectorExport(model), torch.zeros(1, 3, 384, 640), out, "heads", heads_axes, meta, input_axes=image_axes)
+    _save_weights(out, model, config, kind="detector")
     return out
 
 
 def export_corners(state: dict, out: Path) -> Path:
     """The corner finder: N x 1 x H x W grey in [-1, 1] -> N x 8 corners (shares of the crop)."""
     config = CornerConfig.model_validate(state["config"])
+    model = _loaded(config, state)
+    dummy = torch.zeros(1, 1, config.input_height, config.input_width)
+    _write_onnx(model, dummy, out, "corners", {0: "batch"}, {"platereader_corners": json.dumps(config.model_dump())})
+    _save_weights(out, model, config, kind="corners")
+    return out
+
+
+def _loaded(config, state: dict) -> torch.nn.Module:
+    """The configured model with the checkpoint's weights, in eval mode."""
     model = build_model(config)
     model.load_state_dict(state["model"])
-    model.eval()
+    return model.eval()
+
+
+def _write_onnx(
+    graph: torch.nn.Module, dummy: torch.Tensor, out: Path, output: str, output_axes: dict, meta: dict[str, str], input_axes=None
+) -> None:
+    """Export ``graph`` (input "image", batch axis dynamic unless ``input_axes`` says more) and
+    write ``meta`` into the file's metadata, which the run time reads."""
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
-        model,
-        torch.zeros(1, 1, config.input_height, config.input_width),
+        graph,
+        dummy,
         str(out),
         input_names=["image"],
-        output_names=["corners"],
-        dynamic_axes={"image": {0: "batch"}, "corners": {0: "batch"}},
+        output_names=[output],
+        dynamic_axes={"image": input_axes or {0: "batch"}, output: output_axes},
         opset_version=17,
         dynamo=False,
     )
     proto = onnx.load(str(out))
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = "platereader_corners", json.dumps(config.model_dump())
+    for key, value in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
     onnx.save(proto, str(out))
-    torch.save({"kind": "corners", "model": model.state_dict(), "config": config.model_dump()}, out.with_suffix(".pt"))
-    return out
+
+
+def _save_weights(out: Path, model: torch.nn.Module, config, kind: str | None = None) -> None:
+    """The weights alone (no optimiser state) and the config, beside the ONNX file as .pt."""
+    weights = {"model": model.state_dict(), "config": config.model_dump()}
+    torch.save({"kind": kind, **weights} if kind else weights, out.with_suffix(".pt"))
 
 
 class _Calibration(CalibrationDataReader):
