@@ -63,7 +63,7 @@ def collect(
         if turn:
             image, matrix = turned(image, turn)
             true_boxes = [upright_box_around(box, matrix) for box in true_boxes]
-        reads = read_found_plates(image, reader.detector, reader.recognizer, turns, second_look)
+        reads = read_found_plates(image, reader.detector, reader.recognizer, turns, second_look, reader.corner_finder)
         boxes = np.array([r.box for r in reads], np.float32).reshape(-1, 4)
         truth = np.array(true_boxes, np.float32).reshape(-1, 4)
         iou = 0.3 if turn else 0.5

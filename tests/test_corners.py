@@ -9,8 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from platereader.detection.detector import Detection
 from platereader.generation import PlateGenerator
-from platereader.pipeline import read_crops
+from platereader.pipeline import SECOND_LOOK_BELOW, read_crops, read_detections
 from platereader.runtime.corners import DEFAULT_CORNERS, CornerFinder, corner_input, plausible_corners
 from platereader.runtime.recognizer import Recognizer
 from platereader.runtime.shipped import shipped_recognizer
@@ -155,6 +156,30 @@ def test_read_crops_keeps_the_more_confident_of_crop_and_cut_out():
     assert reads[0].text == plates[0].text and reads[0].extra.get("cut_by_corners")  # the blank crop's cut-out holds a plate
     assert reads[1].text == plates[1].text and not reads[1].extra.get("cut_by_corners")  # a blank cut-out loses
     assert reads[2].text == plates[0].text and not reads[2].extra.get("cut_by_corners")  # no plausible corners: as given
+
+
+def _detection(x: int, y: int, w: int, h: int) -> Detection:
+    return Detection((x, y, w, h), np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32), 0.9)
+
+
+@pytest.mark.skipif(not shipped_recognizer().is_file(), reason="no shipped recognizer model")
+def test_read_detections_cuts_out_only_unsure_detections():
+    recognizer = Recognizer(threads=2)
+    plates = [s for s in PlateGenerator(seed=5, negative_rate=0.0).samples(0, 60) if s.readable]
+    reads = recognizer.read_crops([s.image for s in plates])
+    sure = [s for s, r in zip(plates, reads, strict=True) if r.text == s.text and r.fits_format and r.confidence >= 0.99]
+    shown, hidden = sure[0], sure[1]
+    image = np.full((240, 640, 3), 120, np.uint8)
+    h, w = shown.image.shape[:2]
+    image[20 : 20 + h, 20 : 20 + w] = shown.image
+    detections = [_detection(20, 20, w, h), _detection(300, 150, 200, 50)]  # a plate, and bare paint
+    finder = _FixedCuts([hidden.image])  # asked about the unsure detection only
+    found = read_detections(image, detections, recognizer, corner_finder=finder)
+    assert found[0].text == shown.text and not found[0].extra.get("cut_by_corners")
+    assert found[1].text == hidden.text and found[1].extra.get("cut_by_corners")
+    assert found[1].box == (300.0, 150.0, 200.0, 50.0)  # still reported where it was detected
+    blank_cut = read_detections(image, detections, recognizer, corner_finder=_FixedCuts([np.full((40, 160, 3), 120, np.uint8)]))
+    assert not blank_cut[1].extra.get("cut_by_corners") and blank_cut[1].confidence < SECOND_LOOK_BELOW
 
 
 @pytest.mark.skipif(not DEFAULT_CORNERS.is_file(), reason="no shipped corner finder")

@@ -33,6 +33,8 @@ class Reader:
     a regional model reads every crop again, and takes a second look at most unsure ones).
     ``turns`` (degrees, e.g. ``(-20, 20)``) also looks for plates in copies of a full image turned
     by each, for cameras or plates mounted at a roll (one more detector pass per turn).
+    In full images, a detection not read confidently is also cut out by the corners the corner
+    finder finds in its box, whatever ``locate_in_crops`` says (it is about crops and boxes).
     """
 
     def __init__(
@@ -84,7 +86,7 @@ class Reader:
         rgb = load_image(image)
         if boxes is not None:
             return read_at_boxes(rgb, boxes, self.recognizer, self._locator(), self.second_look, self._cutter())
-        return read_full_image(rgb, self.detector, self.recognizer, self.plate_filter, self.turns, self.second_look)
+        return read_full_image(rgb, self.detector, self.recognizer, self.plate_filter, self.turns, self.second_look, self.corner_finder)
 
     def read_crop(self, image) -> PlateRead:
         """One plate crop (a box cut out with a little margin); empty text when it holds no readable plate."""

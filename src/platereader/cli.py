@@ -200,13 +200,12 @@ def _reader(
         _fail(str(exc))
 
 
-def _load_detector(reader, corners: bool = False) -> None:
-    """Load the detector (and with ``corners`` the corner finder) now: a missing or broken one is
-    one clear error, not one per image."""
+def _load_detectors(reader) -> None:
+    """Load the detector and the corner finder now: a missing or broken one is one clear error, not
+    one per image."""
     try:
         reader.detector  # noqa: B018
-        if corners:
-            reader.corner_finder  # noqa: B018
+        reader.corner_finder  # noqa: B018
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
 
@@ -274,8 +273,8 @@ def read(
     reader = _reader(
         model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional
     )
-    if reader.locate_in_crops or (not crop and not boxes_path):
-        _load_detector(reader, corners=reader.locate_in_crops and bool(crop or boxes_path))
+    if reader.locate_in_crops or not (crop or boxes_path):
+        _load_detectors(reader)  # whole photos use the corner finder too, on unsure detections
     paths = expand_inputs(list(inputs))
     if not paths:
         _fail("no images found in " + ", ".join(inputs))
@@ -386,7 +385,7 @@ def evaluate(
     click.echo(f"recognizer: {reader.recognizer.path}{reader.recognizer.steep_described}{reader.recognizer.routes_described}", err=True)
     if crop:
         if reader.locate_in_crops:
-            _load_detector(reader, corners=True)
+            _load_detectors(reader)
         reads, failed = _read_crops_for_eval(reader, items)
         result = score(items, reads)
         click.echo(result.table())
@@ -422,7 +421,7 @@ def _read_crops_for_eval(reader, items) -> tuple[list[str], int]:
 def _evaluate_full(reader, items):
     from platereader.evaluation import evaluate_full_images
 
-    _load_detector(reader)
+    _load_detectors(reader)
     report, errors = evaluate_full_images(reader, items, progress=sys.stderr.isatty())
     for error in errors:
         click.echo(f"skipped: {error}", err=True)

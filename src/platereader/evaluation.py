@@ -199,7 +199,8 @@ def evaluate_full_images(reader, items: list[LabelledCrop], progress: bool = Fal
             reads.extend([""] * len(truth))
             continue
         detections = reader.detector.detect(image)
-        kept = reader.plate_filter.select(read_detections(image, detections, reader.recognizer, reader.detector, reader.second_look))
+        found = read_detections(image, detections, reader.recognizer, reader.detector, reader.second_look, reader.corner_finder)
+        kept = reader.plate_filter.select(found)
         reads.extend(end_to_end_reads(truth, kept))
         if all(t.extra.get("bbox") for t in truth):
             raw_boxes.append([d.box for d in detections])  # the detector's own (a read may report the plate found around it)
