@@ -51,9 +51,11 @@ def collect(
     detector: Path | None = None,
     turns: tuple = (),
     second_look: bool = True,
+    min_detection_confidence: float = 0.0,
 ) -> list[list[tuple[PlateRead, bool]]]:
     """Per photo (turned by ``turn`` degrees): every detection's read, and whether it lies on a true
-    plate; with ``turns``, detections in copies turned by those degrees too (``Reader(turns=...)``)."""
+    plate; with ``turns``, detections in copies turned by those degrees too (``Reader(turns=...)``).
+    Detections under ``min_detection_confidence`` are read once (``read_detections``)."""
     rows = [json.loads(line) for line in (detect / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     rows = rows[:: max(1, len(rows) // limit)][:limit] if limit else rows
     reader = Reader(model, detector=detector)
@@ -63,7 +65,9 @@ def collect(
         if turn:
             image, matrix = turned(image, turn)
             true_boxes = [upright_box_around(box, matrix) for box in true_boxes]
-        reads = read_found_plates(image, reader.detector, reader.recognizer, turns, second_look, reader.corner_finder)
+        reads = read_found_plates(
+            image, reader.detector, reader.recognizer, turns, second_look, reader.corner_finder, min_detection_confidence
+        )
         boxes = np.array([r.box for r in reads], np.float32).reshape(-1, 4)
         truth = np.array(true_boxes, np.float32).reshape(-1, 4)
         iou = 0.3 if turn else 0.5
@@ -97,9 +101,16 @@ def main() -> None:
     parser.add_argument("--turns", default="", help="detect in copies turned by these degrees too (e.g. -20,20)")
     parser.add_argument("--max-false", type=float, default=0.083, help="false plates per photo allowed when choosing")
     parser.add_argument("--no-second-look", action="store_true", help="read each detection once (Reader(second_look=False))")
+    parser.add_argument(
+        "--as-reader",
+        action="store_true",
+        help="read detections the shipped filter cannot keep once, as Reader does: the counts at the shipped thresholds are Reader's "
+        "(without it every detection is read fully, to weigh every threshold alike)",
+    )
     args = parser.parse_args()
     turns = parse_turns(args.turns)
-    found = collect(args.detect, args.limit, args.model, args.turn, args.detector, turns, not args.no_second_look)
+    min_confidence = PlateFilter().min_detection_confidence if args.as_reader else 0.0
+    found = collect(args.detect, args.limit, args.model, args.turn, args.detector, turns, not args.no_second_look, min_confidence)
     photos, detections = len(found), sum(len(reads) for reads in found)
     plates = sum(on_plate for reads in found for _, on_plate in reads)
     print(f"{photos} photos, {detections} detections, {plates} on true plates")

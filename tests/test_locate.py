@@ -190,6 +190,11 @@ def test_a_detection_not_read_confidently_gets_the_second_look_too():
     reader.calls.clear()
     [once] = read_detections(image, [detection], reader, second_look=False)  # type: ignore[arg-type]
     assert reader.calls == [[96]] and once.text == "234BCD"
+    # A detection the filter could not keep however it read (less confident than the least a kept
+    # plate needs) is read once, second look or not.
+    reader.calls.clear()
+    [hopeless] = read_detections(image, [detection], reader, min_detection_confidence=0.81)  # type: ignore[arg-type]
+    assert reader.calls == [[96]] and hopeless.text == "234BCD"
 
 
 class _TiltSensitiveReader:

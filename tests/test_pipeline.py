@@ -110,6 +110,11 @@ def test_the_filter_weighs_a_read_by_how_sure_the_detector_was():
     assert weighed.keep(tilted)
     alone = PlateFilter(min_plate_score=0.3, detection_weight=0.0)
     assert alone.keep(found(0.3, 0.31)) and not alone.keep(found(0.29, 1.0))  # weight 0: the read alone
+    # Under this detection confidence not even a certain read is kept (so it is read only once).
+    floor = weighed.min_detection_confidence
+    assert floor == pytest.approx(0.1**0.5)
+    assert weighed.keep(found(1.0, floor + 1e-6)) and not weighed.keep(found(1.0, floor - 1e-6))
+    assert alone.min_detection_confidence == 0.0 and PlateFilter(uses_formats=False).min_detection_confidence == 0.0
 
 
 def test_the_filter_drops_a_piece_of_a_plate_read_beside_it():

@@ -199,7 +199,15 @@ def evaluate_full_images(reader, items: list[LabelledCrop], progress: bool = Fal
             reads.extend([""] * len(truth))
             continue
         detections = reader.detector.detect(image)
-        found = read_detections(image, detections, reader.recognizer, reader.detector, reader.second_look, reader.corner_finder)
+        found = read_detections(
+            image,
+            detections,
+            reader.recognizer,
+            reader.detector,
+            reader.second_look,
+            reader.corner_finder,
+            reader.plate_filter.min_detection_confidence,
+        )
         kept = reader.plate_filter.select(found)
         reads.extend(end_to_end_reads(truth, kept))
         if all(t.extra.get("bbox") for t in truth):

@@ -87,6 +87,14 @@ class PlateFilter:
             return False
         return not self.uses_formats or self.plate_score(read) >= self.min_plate_score
 
+    @property
+    def min_detection_confidence(self) -> float:
+        """The detection confidence under which no read, however confident, reaches
+        ``min_plate_score`` (0 when every readable read is kept: no formats, or no weight)."""
+        if not self.uses_formats or self.detection_weight <= 0:
+            return 0.0
+        return self.min_plate_score ** (1 / self.detection_weight)
+
     def plate_score(self, read: PlateRead) -> float:
         """How sure the reader is that ``read`` is a plate: its confidence (halved by the grammar
         when it fits no format), weighed by the detector's confidence where it came from a detection:
@@ -150,11 +158,14 @@ def read_detections(
     detector: Detector | None = None,
     second_look: bool = True,
     corner_finder: CornerFinder | None = None,
+    min_detection_confidence: float = 0.0,
 ) -> list[PlateRead]:
     """Read every detection (straightened by its corners) and note where it was found. With a
     ``corner_finder``, a detection not read confidently is also cut out upright by the corners it
     finds in the box (``_cut_out_unsure``). With ``second_look``, a detection still not read
-    confidently is read again in SECOND_LOOK_VIEWS of its best crop, as in ``read_crops``. With the
+    confidently is read again in SECOND_LOOK_VIEWS of its best crop, as in ``read_crops``. A
+    detection less confident than ``min_detection_confidence`` (one the filter cannot keep however
+    it reads) gets neither: it is read once. With the
     ``detector``, a tilted plate not read confidently as given is found again turned upright (its
     corners cover only part of a plate tilted more than the detector learnt), and the more
     confident read kept; when the detection was a piece of the plate found, the read reports that
@@ -175,10 +186,11 @@ def read_detections(
     as_given = [first[k] for k in chosen]
     chosen_crops = [crops[k] for k in chosen]
     as_detected = list(as_given)
+    hopeful = [det.confidence >= min_detection_confidence for det in detections]
     if corner_finder is not None:
-        _cut_out_unsure(image, detections, chosen_crops, as_given, recognizer, corner_finder)
-    reads = _second_look(chosen_crops, as_given, recognizer) if second_look else as_given
-    reads = routed(chosen_crops, reads, recognizer, second_look)
+        _cut_out_unsure(image, detections, chosen_crops, as_given, recognizer, corner_finder, hopeful)
+    reads = _second_look(chosen_crops, as_given, recognizer, hopeful) if second_look else as_given
+    reads = routed(chosen_crops, reads, recognizer, second_look, hopeful)
     if detector is not None:  # searched by the read as detected: a steep plate's cut-out may read wrong, yet surely
         reads = [
             _better_located(_upright_if_better(image, det, first_read, recognizer, detector), read)
@@ -204,6 +216,7 @@ def _cut_out_unsure(
     reads: list[PlateRead],
     recognizer: Recognizer,
     corner_finder: CornerFinder,
+    hopeful: Sequence[bool],
 ) -> None:
     """Each detection's best crop and read (``crops``, ``reads``), where the read is not confident,
     replaced in place by the plate cut out of the detection's box by the corners the
@@ -212,8 +225,8 @@ def _cut_out_unsure(
     and only format-fitting reads: a false find cut out and read more surely passes the filter more
     often (on the detect photos, cutting out every unsure detection kept 22 more true plates at
     0.087 false plates per photo instead of 0.081; format-fitting reads only, 20 more at 0.086;
-    CORNERS_CARD.md, "Whole photos")."""
-    unsure = [i for i, read in enumerate(reads) if not _confident(read, SECOND_LOOK_BELOW)]
+    CORNERS_CARD.md, "Whole photos"). Only ``hopeful`` detections."""
+    unsure = [i for i, read in enumerate(reads) if hopeful[i] and not _confident(read, SECOND_LOOK_BELOW)]
     cuts = corner_finder.cut([crop_box(image, detections[i].box) for i in unsure])
     found = [(i, cut) for i, cut in zip(unsure, cuts, strict=True) if cut is not None]
     for (i, cut), read in zip(found, recognizer.read_crops([cut for _, cut in found]), strict=True):
@@ -296,8 +309,10 @@ def read_full_image(
 ) -> list[PlateRead]:
     """All plates in ``image``, best detection first; false detections are filtered out. With
     ``turns`` (degrees), plates are also looked for in copies of the image turned by each. With a
-    ``corner_finder``, unsure detections are also cut out by the plate corners it finds."""
-    return plate_filter.select(read_found_plates(image, detector, recognizer, turns, second_look, corner_finder))
+    ``corner_finder``, unsure detections are also cut out by the plate corners it finds.
+    Detections the filter cannot keep however they read are read once."""
+    found = read_found_plates(image, detector, recognizer, turns, second_look, corner_finder, plate_filter.min_detection_confidence)
+    return plate_filter.select(found)
 
 
 def read_found_plates(
@@ -307,13 +322,15 @@ def read_found_plates(
     turns: Sequence[float] = (),
     second_look: bool = True,
     corner_finder: CornerFinder | None = None,
+    min_detection_confidence: float = 0.0,
 ) -> list[PlateRead]:
-    """Every detection read, best detection first, before filtering. With ``turns`` (degrees) the
+    """Every detection read, best detection first, before filtering (those less confident than
+    ``min_detection_confidence`` read once: see ``read_detections``). With ``turns`` (degrees) the
     detections in copies of the image turned by each follow, moved back onto the image, read and
     marked ``found_turned`` (``PlateFilter.select`` keeps one read per plate): the detector learnt
     plates tilted up to about 10 degrees, so a camera or plate mounted at a roll of 20-30 degrees
     is found whole only in a copy turned back by about that much."""
-    reads = read_detections(image, detector.detect(image), recognizer, detector, second_look, corner_finder)
+    reads = read_detections(image, detector.detect(image), recognizer, detector, second_look, corner_finder, min_detection_confidence)
     if not turns:
         return reads
     h, w = image.shape[:2]
@@ -329,7 +346,7 @@ def read_found_plates(
     found = [d for d in found if not settled or iou_matrix([d.box], settled).max() < SAME_PLATE_IOU]
     # Their corners, found in a turned copy, straighten them: no search for the plate again, and no
     # corner finder (it learnt plates tilted about 3 degrees; these boxes hold plates tilted 20-30).
-    for read in read_detections(image, found, recognizer, second_look=second_look):
+    for read in read_detections(image, found, recognizer, second_look=second_look, min_detection_confidence=min_detection_confidence):
         read.extra = {**read.extra, "found_turned": True}
         reads.append(read)
     return reads
@@ -395,10 +412,15 @@ def _cut_out_if_better(
     return out
 
 
-def _second_look(crops: list[np.ndarray], reads: list[PlateRead], recognizer: Recognizer) -> list[PlateRead]:
+def _second_look(
+    crops: list[np.ndarray], reads: list[PlateRead], recognizer: Recognizer, hopeful: Sequence[bool] | None = None
+) -> list[PlateRead]:
     """``reads`` of ``crops``, each one not confident at SECOND_LOOK_BELOW replaced by the vote of
-    its read and its reads in SECOND_LOOK_VIEWS (one batch for all of them)."""
-    unsure = [i for i, read in enumerate(reads) if not _confident(read, SECOND_LOOK_BELOW)]
+    its read and its reads in SECOND_LOOK_VIEWS (one batch for all of them); with ``hopeful``, only
+    the crops it marks."""
+    unsure = [i for i, read in enumerate(reads) if (hopeful is None or hopeful[i]) and not _confident(read, SECOND_LOOK_BELOW)]
+    if not unsure:
+        return reads
     views = len(SECOND_LOOK_VIEWS)
     again = recognizer.read_crops([reframe(crops[i], margins) for i in unsure for margins in SECOND_LOOK_VIEWS])
     out = list(reads)
@@ -407,14 +429,18 @@ def _second_look(crops: list[np.ndarray], reads: list[PlateRead], recognizer: Re
     return out
 
 
-def routed(crops: list[np.ndarray], reads: list[PlateRead], recognizer: Recognizer, second_look: bool) -> list[PlateRead]:
+def routed(
+    crops: list[np.ndarray], reads: list[PlateRead], recognizer: Recognizer, second_look: bool, hopeful: Sequence[bool] | None = None
+) -> list[PlateRead]:
     """``reads`` (the recognizer's finished reads of ``crops``), each replaced by a regional model's
-    read, made the same way, where that model's route takes it (``RegionalRoute``)."""
+    read, made the same way (the second look only for the crops ``hopeful`` marks, if given), where
+    that model's route takes it (``RegionalRoute``)."""
     for route in recognizer.routes:
         regional = route.recognizer  # its privacy_masks and band_guard follow the recognizer's
         theirs = regional.read_crops(crops)
         if second_look:
-            worth = [i for i, ours in enumerate(reads) if _worth_a_regional_look(route, theirs[i], ours)]
+            looks = range(len(reads)) if hopeful is None else [i for i, h in enumerate(hopeful) if h]
+            worth = [i for i in looks if _worth_a_regional_look(route, theirs[i], reads[i])]
             for i, read in zip(worth, _second_look([crops[i] for i in worth], [theirs[i] for i in worth], regional), strict=True):
                 theirs[i] = read
         reads = [_marked(t, route.name) if route.takes(t, ours) else ours for t, ours in zip(theirs, reads, strict=True)]
