@@ -165,11 +165,10 @@ def read_detections(
     finds in the box (``_cut_out_unsure``). With ``second_look``, a detection still not read
     confidently is read again in SECOND_LOOK_VIEWS of its best crop, as in ``read_crops``. A
     detection less confident than ``min_detection_confidence`` (one the filter cannot keep however
-    it reads) gets neither: it is read once. With the
-    ``detector``, a tilted plate not read confidently as given is found again turned upright (its
-    corners cover only part of a plate tilted more than the detector learnt), and the more
-    confident read kept; when the detection was a piece of the plate found, the read reports that
-    plate's box and corners."""
+    it reads) gets neither: it is read once. With the ``detector``, a tilted plate not read
+    confidently as given is found again turned upright (its corners cover only part of a plate
+    tilted more than the detector learnt), and the more confident read kept; when the detection
+    was a piece of the plate found, the read reports that plate's box and corners."""
     if not detections:
         return []
     crops, owner = [], []
@@ -225,7 +224,7 @@ def _cut_out_unsure(
     and only format-fitting reads: a false find cut out and read more surely passes the filter more
     often (on the detect photos, cutting out every unsure detection kept 22 more true plates at
     0.087 false plates per photo instead of 0.081; format-fitting reads only, 20 more at 0.086;
-    CORNERS_CARD.md, "Whole photos"). Only ``hopeful`` detections."""
+    CORNERS_CARD.md, "Whole photos"). Only the detections ``hopeful`` marks."""
     unsure = [i for i, read in enumerate(reads) if hopeful[i] and not _confident(read, SECOND_LOOK_BELOW)]
     cuts = corner_finder.cut([crop_box(image, detections[i].box) for i in unsure])
     found = [(i, cut) for i, cut in zip(unsure, cuts, strict=True) if cut is not None]
