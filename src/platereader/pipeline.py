@@ -184,16 +184,16 @@ def read_detections(
     chosen = [best[i] for i in range(len(detections))]
     as_given = [first[k] for k in chosen]
     chosen_crops = [crops[k] for k in chosen]
-    as_detected = list(as_given)
     hopeful = [det.confidence >= min_detection_confidence for det in detections]
+    reads = as_given
     if corner_finder is not None:
-        _cut_out_unsure(image, detections, chosen_crops, as_given, recognizer, corner_finder, hopeful)
-    reads = _second_look(chosen_crops, as_given, recognizer, hopeful) if second_look else as_given
+        chosen_crops, reads = _cut_out_unsure(image, detections, chosen_crops, as_given, recognizer, corner_finder, hopeful)
+    reads = _second_look(chosen_crops, reads, recognizer, hopeful) if second_look else reads
     reads = routed(chosen_crops, reads, recognizer, second_look, hopeful)
     if detector is not None:  # searched by the read as detected: a steep plate's cut-out may read wrong, yet surely
         reads = [
             _better_located(_upright_if_better(image, det, first_read, recognizer, detector), read)
-            for det, first_read, read in zip(detections, as_detected, reads, strict=True)
+            for det, first_read, read in zip(detections, as_given, reads, strict=True)
         ]
     h, w = image.shape[:2]
     for read, det in zip(reads, detections, strict=True):
@@ -216,9 +216,9 @@ def _cut_out_unsure(
     recognizer: Recognizer,
     corner_finder: CornerFinder,
     hopeful: Sequence[bool],
-) -> None:
+) -> tuple[list[np.ndarray], list[PlateRead]]:
     """Each detection's best crop and read (``crops``, ``reads``), where the read is not confident,
-    replaced in place by the plate cut out of the detection's box by the corners the
+    replaced by the plate cut out of the detection's box by the corners the
     ``corner_finder`` finds there, when that read fits a format and is more confident: its corners
     are nearer the plate's than the detector's. Only unsure detections (a cut-out costs a read),
     and only format-fitting reads: a false find cut out and read more surely passes the filter more
@@ -228,10 +228,12 @@ def _cut_out_unsure(
     unsure = [i for i, read in enumerate(reads) if hopeful[i] and not _confident(read, SECOND_LOOK_BELOW)]
     cuts = corner_finder.cut([crop_box(image, detections[i].box) for i in unsure])
     found = [(i, cut) for i, cut in zip(unsure, cuts, strict=True) if cut is not None]
+    crops, reads = list(crops), list(reads)
     for (i, cut), read in zip(found, recognizer.read_crops([cut for _, cut in found]), strict=True):
         if read.fits_format is not False and read.confidence > reads[i].confidence:
             read.extra["cut_by_corners"] = True
             crops[i], reads[i] = cut, read
+    return crops, reads
 
 
 def _better_located(searched: PlateRead, read: PlateRead) -> PlateRead:

@@ -35,12 +35,25 @@ def crop_bounds(image: np.ndarray, box, margin: float = MARGIN) -> tuple[int, in
     return x0, y0, x1, y1
 
 
+def convex_quad(corners: np.ndarray) -> bool:
+    """Four finite points that make a convex quadrilateral."""
+    quad = np.asarray(corners, np.float32)
+    return quad.shape == (4, 2) and bool(np.isfinite(quad).all()) and bool(cv2.isContourConvex(quad.reshape(-1, 1, 2)))
+
+
+def quad_size(corners: np.ndarray) -> tuple[float, float]:
+    """A plate quad's (TL, TR, BR, BL) width and height: the means of its opposite sides."""
+    tl, tr, br, bl = np.asarray(corners, np.float32)
+    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    return float(width), float(height)
+
+
 def plausible_quad(corners: np.ndarray, box) -> bool:
     """A convex quadrilateral that covers a fair part of its box (else the box is safer)."""
-    quad = np.asarray(corners, np.float32)
-    if quad.shape != (4, 2) or not np.isfinite(quad).all() or not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
+    if not convex_quad(corners):
         return False
-    area = cv2.contourArea(quad)
+    area = cv2.contourArea(np.asarray(corners, np.float32))
     return 0.35 * box[2] * box[3] <= area <= 1.6 * box[2] * box[3]
 
 
@@ -48,14 +61,13 @@ def cut_out_matrix(corners: np.ndarray, margin: float = MARGIN, min_width: float
     """The perspective matrix that takes the plate quad (TL, TR, BR, BL) upright with ``margin`` of
     its size around it, and the output's (width, height): the plate's own resolution, or enlarged so
     that the plate is at least ``min_width`` pixels wide."""
-    tl, tr, br, bl = np.asarray(corners, np.float32)
-    w = max(4.0, (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2)
-    h = max(2.0, (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2)
+    width, height = quad_size(corners)
+    w, h = max(4.0, width), max(2.0, height)
     if w < min_width:
         w, h = min_width, h * min_width / w
     mx, my = margin * w, margin * h
     target = np.array([[mx, my], [mx + w, my], [mx + w, my + h], [mx, my + h]], np.float32)
-    matrix = cv2.getPerspectiveTransform(np.array([tl, tr, br, bl], np.float32), target)
+    matrix = cv2.getPerspectiveTransform(np.asarray(corners, np.float32), target)
     return matrix, (round(w + 2 * mx), round(h + 2 * my))
 
 

@@ -18,7 +18,7 @@ from platereader.formats import Country, load_countries
 from platereader.formats.schema import Layout, PlateFormat
 from platereader.generation.fonts import Font, FontPool
 from platereader.generation.render import FlatPlate, PlateSpec, render_plate
-from platereader.generation.scene import negative, sample_plate_width, shoot
+from platereader.generation.scene import negative, sample_plate_width, shoot, transform_boxes
 from platereader.runtime.preprocess import resize_crop
 
 # The corner finder's error: each corner coordinate off by a normal error with this share of the
@@ -257,11 +257,7 @@ def _cut_out(sample: Sample, rng: np.random.Generator) -> None:
     matrix, size = cut_out_matrix(found, min_width=MIN_CUT_WIDTH)
     sample.image = warp_upright(sample.image, matrix, size)
     sample.corners = cv2.perspectiveTransform(sample.corners[None], matrix)[0].astype(np.float32)
-    if len(sample.char_boxes):
-        x0, y0, x1, y1 = sample.char_boxes.T
-        box_corners = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1), np.stack([x0, y1], 1)], 1)
-        moved = cv2.perspectiveTransform(box_corners.reshape(1, -1, 2).astype(np.float32), matrix)[0].reshape(-1, 4, 2)
-        sample.char_boxes = np.concatenate([moved.min(1), moved.max(1)], 1).astype(np.float32)
+    sample.char_boxes = transform_boxes(sample.char_boxes, matrix)
     sample.meta["cut_out"] = True
 
 

@@ -237,7 +237,7 @@ def shoot(
     scale = plate_w / (quad[1, 0] - quad[0, 0])
     cap_px = cap_px_flat * scale
     img, blur_ratio = _optics(img, rng, cap_px)
-    boxes = _transform_boxes(char_boxes, H)
+    boxes = transform_boxes(char_boxes, H)
     if mask_in_photo:
         paint_privacy_boxes(img, boxes[sorted(masked)], rng)
     occluded = _occlude(img, text_warp, rng)
@@ -309,7 +309,8 @@ def contrast_to_noise(img: np.ndarray, text: np.ndarray, boxes: np.ndarray) -> t
     return float(cnr.mean()), float(cnr.min())
 
 
-def _transform_boxes(boxes: np.ndarray, H: np.ndarray) -> np.ndarray:
+def transform_boxes(boxes: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """Boxes (x0, y0, x1, y1) moved by the 3 x 3 perspective ``H``: the upright box around each."""
     if len(boxes) == 0:
         return boxes
     corners = np.stack([boxes[:, [0, 1]], boxes[:, [2, 1]], boxes[:, [2, 3]], boxes[:, [0, 3]]], 1).reshape(1, -1, 2)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from platereader.detection.rectify import MIN_CUT_WIDTH, rectify
+from platereader.detection.rectify import MIN_CUT_WIDTH, convex_quad, quad_size, rectify
 from platereader.runtime.preprocess import normalize, resize_crop, to_grey
 from platereader.runtime.session import open_session
 from platereader.runtime.shipped import WEIGHTS_DIR
@@ -29,11 +28,10 @@ def corner_input(crop: np.ndarray, width: int, height: int) -> np.ndarray:
 
 def plausible_corners(quad: np.ndarray) -> bool:
     """A convex quadrilateral in TL, TR, BR, BL order, wider than tall."""
-    tl, tr, br, bl = quad
-    if not np.isfinite(quad).all() or not cv2.isContourConvex(quad.astype(np.float32).reshape(-1, 1, 2)):
+    if not convex_quad(quad):
         return False
-    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
-    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    tl, tr, br, bl = quad
+    width, height = quad_size(quad)
     in_order = tr[0] > tl[0] and br[0] > bl[0] and bl[1] > tl[1] and br[1] > tr[1]
     return in_order and width > height
 

@@ -8,10 +8,26 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
 from tqdm import tqdm
+
+from platereader.models import load_model_config
+
+Config = TypeVar("Config")
+
+
+def start_run(threads: int, seed: int, config_name: str | Path, expected: type[Config], what: str) -> Config:
+    """Set torch's threads and seed (a repeatable run) and load the config ``config_name``, which
+    must be an ``expected`` (a ValueError naming it as not a ``what`` config otherwise)."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    config = load_model_config(config_name)
+    if not isinstance(config, expected):
+        raise ValueError(f"{config_name}: not a {what} config")
+    return config
 
 
 def optimiser_and_schedule(model: torch.nn.Module, lr: float, steps: int, warmup: float):

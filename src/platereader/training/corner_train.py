@@ -15,11 +15,11 @@ import torch
 from tqdm import tqdm
 
 from platereader.generation import PlateGenerator
-from platereader.models import build_model, load_model_config
+from platereader.models import build_model
 from platereader.models.config import CornerConfig
 from platereader.runtime.corners import corner_input
 from platereader.runtime.preprocess import normalize
-from platereader.training.checkpoints import optimiser_and_schedule, restore, run_steps
+from platereader.training.checkpoints import optimiser_and_schedule, restore, run_steps, start_run
 
 FLIPPED_ORDER = [1, 0, 3, 2]  # TL, TR, BR, BL of a mirrored crop
 
@@ -118,11 +118,7 @@ def validate(model: torch.nn.Module, images: np.ndarray, corners: np.ndarray) ->
 
 
 def train_corners(opts: CornerTrainOptions) -> dict:
-    torch.set_num_threads(opts.threads)
-    torch.manual_seed(opts.seed)
-    config = load_model_config(opts.config)
-    if not isinstance(config, CornerConfig):
-        raise ValueError(f"{opts.config}: not a corner-finder config")
+    config = start_run(opts.threads, opts.seed, opts.config, CornerConfig, "corner-finder")
     if opts.count < 20:
         raise ValueError(f"--count {opts.count}: at least 20 crops are needed (a tenth is held out)")
     opts.out.mkdir(parents=True, exist_ok=True)

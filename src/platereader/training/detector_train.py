@@ -14,10 +14,10 @@ import torch
 
 from platereader.detection.evaluate import DetectionScore, score_detections
 from platereader.detection.geometry import decode, encode_targets, letterbox, nms, to_input
-from platereader.models import build_model, load_model_config
+from platereader.models import build_model
 from platereader.models.config import DetectorConfig
 from platereader.models.plate_det import DetectorExport
-from platereader.training.checkpoints import optimiser_and_schedule, restore, run_steps
+from platereader.training.checkpoints import optimiser_and_schedule, restore, run_steps, start_run
 from platereader.training.detect_data import BoxedImage, WindowSampler, load_boxed_dev, load_detect_photos, render_plate_pool
 
 
@@ -88,11 +88,7 @@ def evaluate_detector(model: torch.nn.Module, config: DetectorConfig, dev: list[
 
 
 def train_detector(opts: DetectorTrainOptions) -> dict:
-    torch.set_num_threads(opts.threads)
-    torch.manual_seed(opts.seed)
-    config = load_model_config(opts.config)
-    if not isinstance(config, DetectorConfig):
-        raise ValueError(f"{opts.config}: not a detector config")
+    config = start_run(opts.threads, opts.seed, opts.config, DetectorConfig, "detector")
     model = build_model(config)
     photos = load_detect_photos(opts.detect_root)
     if not photos:
