@@ -9,7 +9,9 @@ one onnxruntime thread, median of many runs. Throughput: batches of 64, two thre
 read as given (the recognizer alone, with its second look at unsure crops unless
 ``--no-second-look``); with ``--located`` as ``Reader`` reads them by default: each crop also cut
 out by the corners the corner finder finds (fp32 beside the fp32 recognizer, int8 beside int8),
-an unsure one searched for its plate by the detector (latency and throughput stay the
+an unsure one searched for its plate by the detector, and (without ``--countries``) a read that
+spells none of the formats of the country the country classifier is sure of fitted to them
+(``--no-country-fit``: not) (latency and throughput stay the
 recognizer's own: one read of one confident crop; the corner finder's and the mean read as
 ``Reader`` reads crops get rows of their own). ``--uc3m-train`` reads uc3m's train split
 instead of the reported subsets: the set a new recognizer's shipping rule is judged on. With
@@ -35,6 +37,7 @@ from platereader.evaluation import score
 from platereader.generation import PlateGenerator
 from platereader.pipeline import read_crops
 from platereader.runtime.corners import DEFAULT_CORNERS, CornerFinder
+from platereader.runtime.country import DEFAULT_COUNTRY, CountryClassifier
 from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import Recognizer
 from platereader.runtime.shipped import shipped_recognizer
@@ -64,10 +67,13 @@ def accuracy(
     detector: Detector | None = None,
     second_look: bool = True,
     corner_finder: CornerFinder | None = None,
+    country_classifier: CountryClassifier | None = None,
 ) -> str:
     # Sets whose plates have characters greyed out (uc3m) are read as such; the others as camera images.
     recognizer.privacy_masks = any(i.masked for i in items)
-    reads = read_crops(crops, recognizer, detector, second_look=second_look, corner_finder=corner_finder)
+    reads = read_crops(
+        crops, recognizer, detector, second_look=second_look, corner_finder=corner_finder, country_classifier=country_classifier
+    )
     report = score(items, [r.text for r in reads])
     if report.visible_char_accuracy is not None:
         return f"{report.visible_char_accuracy:.1%} chars"
@@ -95,16 +101,28 @@ def latency_ms(make: RecognizerFactory, crop: np.ndarray, runs: int = 300) -> fl
 
 
 def mean_read_ms(
-    make: RecognizerFactory, crops: list[np.ndarray], second_look: bool, detector: Detector | None = None, corners: Path | None = None
+    make: RecognizerFactory,
+    crops: list[np.ndarray],
+    second_look: bool,
+    detector: Detector | None = None,
+    corners: Path | None = None,
+    country: Path | None = None,
 ) -> float:
     """Mean time to read each crop on its own (batch 1, one thread), second looks included; with a
-    ``detector`` and ``corners`` (the corner finder's file) as ``Reader`` reads crops."""
+    ``detector``, ``corners`` (the corner finder's file) and ``country`` (the country classifier's)
+    as ``Reader`` reads crops."""
     rec = make(threads=1)
-    finder = CornerFinder(corners, threads=1) if corners else None
-    read_crops(crops[:5], rec, detector, second_look=second_look, corner_finder=finder)  # warm
+    how = {
+        "second_look": second_look,
+        "corner_finder": CornerFinder(corners, threads=1) if corners else None,
+        "country_classifier": CountryClassifier(country, threads=1) if country else None,
+    }
+    # Warm with one pass over all of them: what a reader builds on first use (each country's
+    # grammar, held to by the country fit) is not a per-read cost.
+    read_crops(crops, rec, detector, **how)
     t = time.perf_counter()
     for crop in crops:
-        read_crops([crop], rec, detector, second_look=second_look, corner_finder=finder)
+        read_crops([crop], rec, detector, **how)
     return (time.perf_counter() - t) / len(crops) * 1000
 
 
@@ -112,6 +130,12 @@ def corner_finder_ms(path: Path, crop: np.ndarray, runs: int = 300) -> float:
     """The corner finder's network on one crop (batch 1, one thread)."""
     finder = CornerFinder(path, threads=1)
     return median_ms(lambda: finder.find([crop]), runs)
+
+
+def country_classifier_ms(path: Path, crop: np.ndarray, runs: int = 300) -> float:
+    """The country classifier's network on one crop (batch 1, one thread)."""
+    classifier = CountryClassifier(path, threads=1)
+    return median_ms(lambda: classifier.scores([crop]), runs)
 
 
 def network_latency_ms(make: RecognizerFactory, crop: np.ndarray, runs: int = 300) -> float:
@@ -145,6 +169,9 @@ def main() -> None:
     )
     parser.add_argument("--corners", type=Path, default=DEFAULT_CORNERS, help="corner finder ONNX for --located (int8: its .int8.onnx)")
     parser.add_argument("--no-corners", action="store_true", help="with --located: no corner cut-out (the detector's search alone)")
+    parser.add_argument(
+        "--no-country-fit", action="store_true", help="with --located: reads not fitted to the country the country classifier sees"
+    )
     parser.add_argument("--uc3m-train", action="store_true", help="read uc3m's train split instead of the reported subsets")
     parser.add_argument("--no-second-look", action="store_true", help="read each crop once (no re-framed reads of unsure crops)")
     parser.add_argument("--no-regional", action="store_true", help="no regional model beside the general one (Recognizer(regional=False))")
@@ -172,26 +199,37 @@ def main() -> None:
     rows = {}
     detector = Detector(threads=2) if args.located else None
     cutting = args.located and not args.no_corners
+    # As Reader: an unrestricted reader with the grammar fits crops' reads to their plate's country.
+    fitting = args.located and not args.no_country_fit and not countries
     corner_files = {"fp32": args.corners, "int8": args.corners.with_suffix(".int8.onnx")}
     for kind, path in models.items():
         make = partial(Recognizer, given[kind], int8=kind == "int8", countries=countries, regional=not args.no_regional)
         rec = make(threads=2)
         print(f"{kind}: {rec.described}{rec.routes_described}")
         finder = CornerFinder(corner_files[kind], threads=2) if cutting else None
-        rows[kind] = {name: accuracy(rec, crops, items, detector, not args.no_second_look, finder) for name, (crops, items) in sets.items()}
+        classifier = CountryClassifier(threads=2) if fitting else None
+        rows[kind] = {
+            name: accuracy(rec, crops, items, detector, not args.no_second_look, finder, classifier)
+            for name, (crops, items) in sets.items()
+        }
         crop = syn_crops[0]
         rows[kind]["network ms (batch 1, 1 thread; the general network)"] = f"{network_latency_ms(make, crop):.3f}"
         rows[kind]["read ms incl. pre/post and regional models, no second look (batch 1, 1 thread)"] = f"{latency_ms(make, crop):.3f}"
         label = "mean read ms over 300 generated crops, second looks incl. (batch 1, 1 thread)"
         rows[kind][label] = f"{mean_read_ms(make, syn_crops[:300], not args.no_second_look):.3f}"
         if args.located:
-            extra = "corner cut-out and search" if cutting else "search, no corner cut-out"
+            extra = ("corner cut-out and search" if cutting else "search, no corner cut-out") + (", country fit" if fitting else "")
             label = f"mean read ms as Reader reads crops: + {extra} (batch 1, 1 thread)"
             corners = corner_files[kind] if cutting else None
-            rows[kind][label] = f"{mean_read_ms(make, syn_crops[:300], not args.no_second_look, Detector(threads=1), corners):.3f}"
+            country = DEFAULT_COUNTRY if fitting else None
+            ms = mean_read_ms(make, syn_crops[:300], not args.no_second_look, Detector(threads=1), corners, country)
+            rows[kind][label] = f"{ms:.3f}"
         if cutting:
             rows[kind]["corner finder ms (batch 1, 1 thread)"] = f"{corner_finder_ms(corner_files[kind], crop):.3f}"
             rows[kind]["corner finder size MB"] = f"{corner_files[kind].stat().st_size / 1e6:.2f}"
+        if fitting:
+            rows[kind]["country classifier ms (batch 1, 1 thread; int8 for both)"] = f"{country_classifier_ms(DEFAULT_COUNTRY, crop):.3f}"
+            rows[kind]["country classifier size MB"] = f"{DEFAULT_COUNTRY.stat().st_size / 1e6:.2f}"
         rows[kind]["plates/s (batch 64, 2 threads; general network, no grammar)"] = f"{throughput(make, syn_crops):.0f}"
         rows[kind]["size MB"] = f"{path.stat().st_size / 1e6:.2f}"
     counts = {name: len(items) for name, (_, items) in sets.items()}

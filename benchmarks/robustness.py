@@ -1,6 +1,6 @@
 """Robustness benchmark: how reads hold up under what a detector hands over, on real boxed plates.
 
-    .venv/bin/python benchmarks/robustness.py [--dev ../shared/data/dev] [--model PATH] [--turns=-20,20] [--photos-only]
+    .venv/bin/python benchmarks/robustness.py [--dev ../shared/data/dev] [--model PATH] [--turns=-20,20] [--photos-only] [--no-country-fit]
 
 Takes the dev photos with a true plate box (roboflow_us_eu_test6 and fer_hr_test) and cuts each
 plate out the way a detector's box would be read (``--boxes``: the box plus a 10% margin), after
@@ -12,9 +12,11 @@ one change at a time to the box or the photo:
 - plate width: the photo scaled so that the plate is that many pixels wide (roboflow's plates are
   80-160 px wide, so 200 and 300 px are upscaled).
 Prints exact-match accuracy per condition for the European plates (roboflow ES+GB and fer) and for
-all of them (roboflow holds US vanity plates the formats do not know), read as given (the
-recognizer alone, ``--no-locate``) and as ``Reader`` reads crops and boxes by default (a crop not
-read confidently is also searched for its plate with the detector, ``detection/locate.py``).
+all of them (roboflow holds US vanity plates the formats do not know), read as given (no
+cut-out or search, ``--no-locate``) and as ``Reader`` reads crops and boxes by default (each also
+cut out by its corners, and a crop not read confidently also searched for its plate with the
+detector, ``detection/locate.py``); in both, reads are fitted to their plate's country unless
+``--no-country-fit``.
 
 Then the same photos whole, turned about their centre, through the full pipeline (``Reader.read``):
 a plate counts when a kept read lies on its turned box (IoU 0.3: the upright box around a turned
@@ -163,6 +165,7 @@ def main() -> None:
     parser.add_argument("--uc3m-train", action="store_true", help="check which crops to search, on uc3m's train split")
     parser.add_argument("--turns", default="", help="whole photos also read with Reader(turns=...), e.g. -20,20")
     parser.add_argument("--photos-only", action="store_true", help="only the whole turned photos")
+    parser.add_argument("--no-country-fit", action="store_true", help="crops and boxes: reads not fitted to their plate's country")
     args = parser.parse_args()
     if not (args.dev / "manifest.jsonl").is_file():
         raise SystemExit(f"{args.dev}: no dev manifest (the real dev photos are not available here)")
@@ -172,7 +175,8 @@ def main() -> None:
     items = boxed_plates(args.dev)
     photos = {i.image: load_image(i.image) for i in items}
     eu = np.array([european(i) for i in items])
-    readers = [Reader(args.model, threads=2, locate_in_crops=locate) for locate in (False, True)]
+    fit = not args.no_country_fit
+    readers = [Reader(args.model, threads=2, locate_in_crops=locate, fit_to_country=fit) for locate in (False, True)]
     if not args.photos_only:
         print(f"| condition | European (n={eu.sum()}): as given | located | all (n={len(items)}): as given | located |")
         print("|---|---|---|---|---|")

@@ -6,23 +6,54 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="model tests need the train extra (torch)")
 
-from platereader.models import CornerConfig, DetectorConfig, ModelConfig, build_model, load_model_config, registered  # noqa: E402
+from platereader.models import (  # noqa: E402
+    CornerConfig,
+    CountryConfig,
+    DetectorConfig,
+    ModelConfig,
+    build_model,
+    load_model_config,
+    registered,
+)
 from platereader.models.config import CONFIG_DIR  # noqa: E402
 
 CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
 
 
 def _of_kind(kind: type) -> list[str]:
-    return [name for name in CONFIGS if isinstance(load_model_config(name), kind)]
+    return [name for name in CONFIGS if type(load_model_config(name)) is kind]  # a country config is a corner config too
 
 
 DETECTORS, RECOGNIZERS, CORNER_FINDERS = _of_kind(DetectorConfig), _of_kind(ModelConfig), _of_kind(CornerConfig)
+COUNTRY_CLASSIFIERS = _of_kind(CountryConfig)
 
 
 def test_registry_lists_the_architectures():
-    assert {"ctc_cnn", "plate_det", "corner_cnn"} <= set(registered())
-    assert RECOGNIZERS and DETECTORS and CORNER_FINDERS
-    assert len(RECOGNIZERS) + len(DETECTORS) + len(CORNER_FINDERS) == len(CONFIGS)
+    assert {"ctc_cnn", "plate_det", "corner_cnn", "country_cnn"} <= set(registered())
+    assert RECOGNIZERS and DETECTORS and CORNER_FINDERS and COUNTRY_CLASSIFIERS
+    assert len(RECOGNIZERS) + len(DETECTORS) + len(CORNER_FINDERS) + len(COUNTRY_CLASSIFIERS) == len(CONFIGS)
+
+
+@pytest.mark.parametrize("name", COUNTRY_CLASSIFIERS)
+def test_country_classifier_scores_each_of_its_countries(name):
+    config = load_model_config(name)
+    model = build_model(config).eval()
+    out = model(torch.zeros(3, 1, config.input_height, config.input_width))
+    assert out.shape == (3, len(config.countries))
+
+
+def test_country_config_names_bundled_countries_once(tmp_path):
+    from platereader.formats import bundled_countries
+
+    assert load_model_config("country_tiny").countries == sorted(bundled_countries())  # "NO" quoted, not read as false
+    bad = tmp_path / "country_bad.yaml"
+    head = "kind: country\nname: x\narch: country_cnn\nstages: [[32], [64], [96], [128]]\n"
+    bad.write_text(head + "countries: [DE, XX]\n")
+    with pytest.raises(ValueError, match=r"(?s)country_bad\.yaml.*XX are not bundled"):
+        load_model_config(bad)
+    bad.write_text(head + "countries: [DE, FR, DE]\n")
+    with pytest.raises(ValueError, match="each code once"):
+        load_model_config(bad)
 
 
 @pytest.mark.parametrize("name", CORNER_FINDERS)

@@ -8,6 +8,7 @@ from pathlib import Path
 from platereader.detection import Detector
 from platereader.pipeline import PlateFilter, read_at_boxes, read_crops, read_full_image
 from platereader.runtime.corners import DEFAULT_CORNERS, CornerFinder
+from platereader.runtime.country import DEFAULT_COUNTRY, CountryClassifier
 from platereader.runtime.images import load_image
 from platereader.runtime.recognizer import PlateRead, Recognizer
 
@@ -35,6 +36,10 @@ class Reader:
     by each, for cameras or plates mounted at a roll (one more detector pass per turn).
     In full images, a detection not read confidently is also cut out by the corners the corner
     finder finds in its box, whatever ``locate_in_crops`` says (it is about crops and boxes).
+    An unrestricted reader (``grammar`` on, no ``countries``) of crops and boxes also asks the
+    country classifier ``country`` (the shipped one by default) which country's plate each holds,
+    and where it is sure, fits a read that spells none of that country's formats to them
+    (``pipeline.read_crops``); ``fit_to_country=False`` turns that off.
     """
 
     def __init__(
@@ -52,6 +57,8 @@ class Reader:
         second_look: bool = True,
         regional: bool = True,
         corners: str | Path | None = None,
+        country: str | Path | None = None,
+        fit_to_country: bool = True,
     ):
         self.recognizer = Recognizer(
             model, int8=int8, threads=threads, grammar=grammar, countries=countries, privacy_masks=privacy_masks, regional=regional
@@ -61,6 +68,9 @@ class Reader:
         self._detector: Detector | None = None
         self._corners_path = Path(corners) if corners else DEFAULT_CORNERS.with_suffix(".int8.onnx") if int8 else DEFAULT_CORNERS
         self._corner_finder: CornerFinder | None = None
+        self._country_path = Path(country) if country else DEFAULT_COUNTRY
+        self._country_classifier: CountryClassifier | None = None
+        self.fit_to_country = fit_to_country and grammar and not countries
         self.locate_in_crops = locate_in_crops
         self.second_look = second_look
         self.turns = tuple(turns)
@@ -77,6 +87,12 @@ class Reader:
             self._corner_finder = CornerFinder(self._corners_path, threads=self._threads)
         return self._corner_finder
 
+    @property
+    def country_classifier(self) -> CountryClassifier:
+        if self._country_classifier is None:
+            self._country_classifier = CountryClassifier(self._country_path, threads=self._threads)
+        return self._country_classifier
+
     def read(self, image, boxes: list[list[float]] | None = None) -> list[PlateRead]:
         """The plates in a full image, each with ``box`` and ``corners``; an empty list when none.
 
@@ -85,7 +101,7 @@ class Reader:
         """
         rgb = load_image(image)
         if boxes is not None:
-            return read_at_boxes(rgb, boxes, self.recognizer, self._locator(), self.second_look, self._cutter())
+            return read_at_boxes(rgb, boxes, self.recognizer, self._locator(), self.second_look, self._cutter(), self._fitter())
         return read_full_image(rgb, self.detector, self.recognizer, self.plate_filter, self.turns, self.second_look, self.corner_finder)
 
     def read_crop(self, image) -> PlateRead:
@@ -94,10 +110,20 @@ class Reader:
 
     def read_crops(self, images: list) -> list[PlateRead]:
         crops = [load_image(i) for i in images]
-        return read_crops(crops, self.recognizer, self._locator(), second_look=self.second_look, corner_finder=self._cutter())
+        return read_crops(
+            crops,
+            self.recognizer,
+            self._locator(),
+            second_look=self.second_look,
+            corner_finder=self._cutter(),
+            country_classifier=self._fitter(),
+        )
 
     def _locator(self) -> Detector | None:
         return self.detector if self.locate_in_crops else None
 
     def _cutter(self) -> CornerFinder | None:
         return self.corner_finder if self.locate_in_crops else None
+
+    def _fitter(self) -> CountryClassifier | None:
+        return self.country_classifier if self.fit_to_country else None

@@ -117,6 +117,15 @@ _no_locate_option = click.option(
 )
 
 
+_no_country_fit_option = click.option(
+    "--no-country-fit",
+    is_flag=True,
+    help="Do not fit reads of crops (--crop) and boxes (--boxes) to their plate's country; by default, without "
+    "--countries or --no-grammar, a read that spells none of the formats of the country the country classifier is "
+    "sure a crop shows is read again held to that country's formats.",
+)
+
+
 _no_regional_option = click.option(
     "--no-regional",
     is_flag=True,
@@ -176,6 +185,7 @@ def _reader(
     turns: tuple[float, ...] = (),
     second_look: bool = True,
     regional: bool = True,
+    fit_to_country: bool = True,
 ):
     from platereader.api import Reader
 
@@ -183,7 +193,7 @@ def _reader(
         _fail("--countries picks the formats the grammar fits reads to; it has no effect with --no-grammar")
     codes = countries.split(",") if countries else None
     try:
-        return Reader(
+        reader = Reader(
             model=model,
             int8=int8,
             grammar=not no_grammar,
@@ -195,9 +205,13 @@ def _reader(
             turns=turns,
             second_look=second_look,
             regional=regional,
+            fit_to_country=fit_to_country,
         )
+        if reader.fit_to_country:
+            reader.country_classifier  # noqa: B018  (load now: a missing or broken one is one clear error)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
+    return reader
 
 
 def _load_detectors(reader) -> None:
@@ -232,6 +246,7 @@ def _load_detectors(reader) -> None:
 @_no_locate_option
 @_no_second_look_option
 @_no_regional_option
+@_no_country_fit_option
 @_turns_option
 def read(
     inputs: tuple[str, ...],
@@ -249,6 +264,7 @@ def read(
     no_locate: bool,
     no_second_look: bool,
     no_regional: bool,
+    no_country_fit: bool,
     turns: tuple[float, ...],
 ) -> None:
     """Find and read the plates in IMAGES_OR_FOLDERS (photos, frames; or crops with --crop).
@@ -271,8 +287,9 @@ def read(
     if turns and (crop or boxes_path):
         _fail("--turns looks for plates in whole photos; with --crop or --boxes nothing is looked for")
     reader = _reader(
-        model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional
-    )
+        model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional,
+        not no_country_fit,
+    )  # fmt: skip
     if reader.locate_in_crops or not (crop or boxes_path):
         _load_detectors(reader)  # whole photos use the corner finder too, on unsure detections
     paths = expand_inputs(list(inputs))
@@ -341,6 +358,7 @@ def _print_table(rows: list[dict]) -> None:
 @_no_locate_option
 @_no_second_look_option
 @_no_regional_option
+@_no_country_fit_option
 @_turns_option
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write an HTML page of the misses with thumbnails.")
 def evaluate(
@@ -357,6 +375,7 @@ def evaluate(
     no_locate: bool,
     no_second_look: bool,
     no_regional: bool,
+    no_country_fit: bool,
     turns: tuple[float, ...],
     report: Path | None,
 ) -> None:
@@ -379,8 +398,9 @@ def evaluate(
         click.echo(f"{manifest} has masked plates (text_masked): reading with --privacy-masks", err=True)
         privacy_masks = True
     reader = _reader(
-        model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional
-    )
+        model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional,
+        not no_country_fit,
+    )  # fmt: skip
     # --countries may pick a regional model; without it, regional models may read beside the general one
     click.echo(f"recognizer: {reader.recognizer.path}{reader.recognizer.steep_described}{reader.recognizer.routes_described}", err=True)
     if crop:
@@ -720,6 +740,71 @@ def train_corners(
     click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
 
 
+@main.command("train-country")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Run folder (caches, checkpoints, summary).")
+@click.option("--config", default="country_tiny", show_default=True, help="Country-classifier config name or YAML path.")
+@click.option("--steps", type=click.IntRange(min=1), default=4000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=2), default=128, show_default=True)
+@click.option("--lr", type=float, default=2e-3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the rendered plates (validation: seed + 1) and the batches.")
+@click.option("--train-count", type=click.IntRange(min=20), default=240000, show_default=True, help="Generated crops to render.")
+@click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra font folder (repeatable).")
+@click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Rendering processes for the cache.")
+@click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
+@resume_options
+def train_country(
+    out: Path,
+    config: str,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    train_count: int,
+    font_dirs: tuple[Path, ...],
+    workers: int,
+    eval_every: int,
+    resume: bool,
+    stop_after: int | None,
+) -> None:
+    """Train the country classifier on generated crops, rendered as for the shipped recognizer
+    (a cache of `platereader train` with the same seed, count and fonts is the same and is reused).
+
+    Export OUT/last.pt with `platereader export` to use it (fp32 and int8): Reader(country=...), or
+    in place of the shipped weights/country.int8.onnx, which the reader uses.
+    """
+    try:
+        from platereader.models import CountryConfig, load_model_config
+        from platereader.training.cache import CacheMismatch, build_cache
+        from platereader.training.country_train import CACHE_SETTINGS, CountryTrainOptions, cache_name
+        from platereader.training.country_train import train_country as run_training
+    except ImportError as exc:
+        _fail(f"training needs the train extra (pip install '.[train]'): {exc}")
+    try:
+        model_config = load_model_config(config)
+    except ValueError as exc:
+        _fail(str(exc))
+    if not isinstance(model_config, CountryConfig):
+        _fail(f"{config}: not a country-classifier config")
+    cache, val_cache = out / cache_name(seed, train_count), out / cache_name(seed + 1, 2000, validation=True)
+    size = (model_config.input_width, model_config.input_height)
+    for path, count, s in ((cache, train_count, seed), (val_cache, 2000, seed + 1)):
+        try:
+            build_cache(path, count, size, s, list(font_dirs), None, workers=workers, **CACHE_SETTINGS)
+        except CacheMismatch as exc:
+            _fail(f"{exc}. Delete it, or give another --out")
+        except FontError as exc:
+            _fail(str(exc))
+    options = CountryTrainOptions(
+        out=out, cache=cache, val_cache=val_cache, config=config, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+        eval_every=eval_every, resume=resume, stop_after=stop_after,
+    )  # fmt: skip
+    try:
+        summary = run_training(options)
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
+
+
 @main.command()
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -734,10 +819,11 @@ def train_corners(
     help="Recognizers: weight of CTC's blank when decoding; below 1 fewer dropped characters, fewer 'no plate' answers.",
 )
 def export(checkpoint: Path, out: Path, calibration: Path | None, blank_scale: float) -> None:
-    """Export a recognizer, detector or corner-finder CHECKPOINT to ONNX plus a weights-only .pt.
+    """Export a recognizer, detector, corner-finder or country-classifier CHECKPOINT to ONNX plus a
+    weights-only .pt.
 
     Recognizers also get an int8 copy when --calibration (a render cache) is given; corner finders
-    always get one, calibrated on 512 generated crops.
+    and country classifiers always get one, calibrated on 512 generated crops.
     """
     import torch
 
@@ -748,6 +834,7 @@ def export(checkpoint: Path, out: Path, calibration: Path | None, blank_scale: f
     not_recognizers = {  # what a checkpoint of each kind is called, and how its int8 copy is made
         "detector": ("the detector", "it is exported as fp32 only"),
         "corners": ("a corner finder", "its int8 copy is calibrated on generated crops"),
+        "country": ("a country classifier", "its int8 copy is calibrated on generated crops"),
     }
     if kind in not_recognizers:
         name, int8_note = not_recognizers[kind]
@@ -763,6 +850,13 @@ def export(checkpoint: Path, out: Path, calibration: Path | None, blank_scale: f
 
         int8 = out.with_suffix(".int8.onnx")
         quantize_int8(out, int8, calibration_crops(CornerConfig.model_validate(state["config"])))
+        click.echo(f"int8: {int8} ({int8.stat().st_size / 1e6:.2f} MB)")
+    elif kind == "country":
+        from platereader.models import CountryConfig
+        from platereader.training.country_train import calibration_crops as country_crops
+
+        int8 = out.with_suffix(".int8.onnx")
+        quantize_int8(out, int8, country_crops(CountryConfig.model_validate(state["config"])))
         click.echo(f"int8: {int8} ({int8.stat().st_size / 1e6:.2f} MB)")
     elif calibration:
         from platereader.training.cache import load_cache

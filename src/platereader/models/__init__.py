@@ -1,8 +1,8 @@
 """Recognizer, detector and corner-finder architectures (torch) and their configs. ``build_model`` makes one by name."""
 
-from platereader.models.config import AnyConfig, CornerConfig, DetectorConfig, ModelConfig, load_model_config
+from platereader.models.config import AnyConfig, CornerConfig, CountryConfig, DetectorConfig, ModelConfig, load_model_config
 
-__all__ = ["CornerConfig", "DetectorConfig", "ModelConfig", "build_model", "load_model_config", "registered"]
+__all__ = ["CornerConfig", "CountryConfig", "DetectorConfig", "ModelConfig", "build_model", "load_model_config", "registered"]
 
 _REGISTRY: dict[str, type] = {}
 
@@ -30,6 +30,7 @@ def build_model(config: AnyConfig):
 def _import_architectures() -> None:
     from platereader.models import (
         corner_cnn,  # noqa: F401  (registers itself; needs torch)
+        country_cnn,  # noqa: F401
         ctc_cnn,  # noqa: F401
         plate_det,  # noqa: F401
     )

@@ -103,13 +103,37 @@ class CornerConfig(BaseModel):
         return self
 
 
-AnyConfig = ModelConfig | DetectorConfig | CornerConfig
-KINDS: dict[str, type[BaseModel]] = {"recognizer": ModelConfig, "detector": DetectorConfig, "corners": CornerConfig}
+class CountryConfig(CornerConfig):
+    """A country classifier: the corner finder's kind of small CNN, whose head says which
+    country's plate a crop holds (the reader then fits an unsure read to that country's formats)."""
+
+    countries: list[str] = Field(min_length=2)  # output order: bundled country codes
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)  # before the last layer, in training
+
+    @model_validator(mode="after")
+    def _bundled_countries(self) -> CountryConfig:
+        from platereader.formats import bundled_countries
+
+        known = bundled_countries()
+        if unknown := sorted(set(self.countries) - set(known)):
+            raise ValueError(f"countries {', '.join(unknown)} are not bundled (bundled: {', '.join(sorted(known))})")
+        if len(set(self.countries)) != len(self.countries):
+            raise ValueError("countries: each code once")
+        return self
+
+
+AnyConfig = ModelConfig | DetectorConfig | CornerConfig | CountryConfig
+KINDS: dict[str, type[BaseModel]] = {
+    "recognizer": ModelConfig,
+    "detector": DetectorConfig,
+    "corners": CornerConfig,
+    "country": CountryConfig,
+}
 
 
 def load_model_config(name_or_path: str | Path) -> AnyConfig:
-    """A recognizer, detector or corner-finder config by bundled name or YAML path (``kind:``
-    detector or corners marks the latter two)."""
+    """A recognizer, detector, corner-finder or country-classifier config by bundled name or YAML
+    path (``kind:`` detector, corners or country marks the last three)."""
     path = Path(name_or_path)
     if not path.suffix:
         path = CONFIG_DIR / f"{name_or_path}.yaml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -118,6 +119,8 @@ class Recognizer:
         )
         self.privacy_masks = privacy_masks
         self.band_guard = band_guard  # frames on an EU band are read as blank (runtime/band.py)
+        self._made = (model_path, int8, threads)
+        self._held: dict[str, Recognizer] = {}
 
     # The models that read for this one (regional routes, the steep companion) read the same kind
     # of crops, so these settings, which callers may change after construction, are passed on.
@@ -126,6 +129,26 @@ class Recognizer:
 
     def _helpers(self) -> list[Recognizer]:
         return [route.recognizer for route in self.routes] + ([self.steep] if self.steep else [])
+
+    def held_to(self, country: str) -> Recognizer:
+        """This recognizer held to one country's formats, as ``Recognizer(countries=[country])``
+        would be made with its model, int8 and threads (so with the country's shipped regional model
+        if there is one, and no routes); made on first use, then kept. Where that is this network,
+        it shares this one's session (no second copy of the model in memory, nothing loaded). Its
+        ``privacy_masks`` and ``band_guard`` follow this one's."""
+        if country not in self._held:
+            model_path, int8, threads = self._made
+            files = None if model_path else load_manifest().choose([country])
+            if files is None or (files.file(int8) == self.path and files.steep is None and self.steep is None):
+                held = copy.copy(self)
+                held.grammar = Grammar.for_alphabet(self.alphabet, (country,))
+                held.routes, held._held = [], {}
+            else:
+                held = Recognizer(model_path, int8, threads, countries=[country], regional=False)
+            self._held[country] = held
+        held = self._held[country]
+        held.privacy_masks, held.band_guard = self.privacy_masks, self.band_guard
+        return held
 
     @property
     def described(self) -> str:

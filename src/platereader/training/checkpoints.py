@@ -25,7 +25,7 @@ def start_run(threads: int, seed: int, config_name: str | Path, expected: type[C
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     config = load_model_config(config_name)
-    if not isinstance(config, expected):
+    if type(config) is not expected:  # a country config is a corner config too, but not a corner finder
         raise ValueError(f"{config_name}: not a {what} config")
     return config
 

@@ -15,7 +15,7 @@ import torch
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
 from platereader.models import build_model
-from platereader.models.config import CornerConfig, DetectorConfig, ModelConfig
+from platereader.models.config import CornerConfig, CountryConfig, DetectorConfig, ModelConfig
 from platereader.models.plate_det import DetectorExport
 from platereader.runtime.preprocess import normalize
 
@@ -37,6 +37,8 @@ def export_onnx(checkpoint: Path, out: Path, blank_scale: float = 1.0) -> Path:
         return export_detector(state, out)
     if state.get("kind") == "corners":
         return export_corners(state, out)
+    if state.get("kind") == "country":
+        return export_country(state, out)
     config = ModelConfig.model_validate(state["config"])
     model = _loaded(config, state)
     meta = {
@@ -69,6 +71,25 @@ def export_corners(state: dict, out: Path) -> Path:
     dummy = torch.zeros(1, 1, config.input_height, config.input_width)
     _write_onnx(model, dummy, out, "corners", {0: "batch"}, {"platereader_corners": json.dumps(config.model_dump())})
     _save_weights(out, model, config, kind="corners")
+    return out
+
+
+class _Softmax(torch.nn.Module):
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x).softmax(1)
+
+
+def export_country(state: dict, out: Path) -> Path:
+    """The country classifier: N x 1 x H x W grey in [-1, 1] -> N x countries probabilities."""
+    config = CountryConfig.model_validate(state["config"])
+    model = _loaded(config, state)
+    dummy = torch.zeros(1, 1, config.input_height, config.input_width)
+    _write_onnx(_Softmax(model), dummy, out, "scores", {0: "batch"}, {"platereader_country": json.dumps(config.model_dump())})
+    _save_weights(out, model, config, kind="country")
     return out
 
 
