@@ -767,7 +767,8 @@ def train_country(
     stop_after: int | None,
 ) -> None:
     """Train the country classifier on generated crops, rendered as for the shipped recognizer
-    (a cache of `platereader train` with the same seed, count and fonts is the same and is reused).
+    (a cache that `platereader train` rendered into the same OUT with the same seed, count and
+    fonts is the same, and is reused).
 
     Export OUT/last.pt with `platereader export` to use it (fp32 and int8): Reader(country=...), or
     in place of the shipped weights/country.int8.onnx, which the reader uses.
