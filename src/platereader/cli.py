@@ -541,7 +541,7 @@ def train(
 ) -> None:
     """Train the recognizer on generated plates (render once into a cache, then optimise)."""
     try:
-        from platereader.training.cache import CacheMismatch, build_cache
+        from platereader.training.cache import CacheMismatch, build_cache, cache_name
         from platereader.training.train import TrainOptions, resolve_model_config
         from platereader.training.train import train as run_training
     except ImportError as exc:
@@ -557,23 +557,20 @@ def train(
     if mask_rate and not has_mask:
         _fail(f"--mask-rate needs a model whose alphabet has the mask class {MASK!r}; {model_config.name} has none")
     size = (model_config.input_width, model_config.input_height)
-    # Default settings keep their old cache names.
-    shots_tag = "" if shots_per_plate == SHOTS_PER_PLATE else f"-shots{shots_per_plate}"
-    photo_tag = f"-photo{photo_mask_share:g}" if photo_mask_share and mask_rate else ""
-    tight_tag = f"-tight{tight_crop_share:g}" if tight_crop_share else ""
-    roll_tag = f"-roll{steep_roll_share:g}" if steep_roll_share else ""
-    cut_tag = f"-cut{cut_out_share:g}" if cut_out_share else ""
-    cache = cache or out / f"cache-seed{seed}-{train_count}-mask{mask_rate:g}{photo_tag}{tight_tag}{roll_tag}{cut_tag}{shots_tag}"
-    val_cache = out / f"cache-val-seed{seed + 1}-2000-mask{mask_rate:g}{photo_tag}{tight_tag}{roll_tag}{cut_tag}"
+    settings = {
+        "mask_rate": mask_rate,
+        "photo_mask_share": photo_mask_share,
+        "tight_crop_share": tight_crop_share,
+        "steep_roll_share": steep_roll_share,
+        "cut_out_share": cut_out_share,
+    }
+    cache = cache or out / cache_name(seed, train_count, **settings, shots_per_plate=shots_per_plate)
+    val_cache = out / cache_name(seed + 1, 2000, **settings, validation=True)
     country_list = countries.split(",") if countries else None
     # The validation plates keep the default shots, so runs with other settings validate on the same crops.
     for path, count, s, shots in ((cache, train_count, seed, shots_per_plate), (val_cache, 2000, seed + 1, SHOTS_PER_PLATE)):
         try:
-            build_cache(
-                path, count, size, s, list(font_dirs), country_list,
-                workers=workers, mask_rate=mask_rate, shots_per_plate=shots, photo_mask_share=photo_mask_share,
-                tight_crop_share=tight_crop_share, steep_roll_share=steep_roll_share, cut_out_share=cut_out_share,
-            )  # fmt: skip
+            build_cache(path, count, size, s, list(font_dirs), country_list, workers=workers, shots_per_plate=shots, **settings)
         except CacheMismatch as exc:
             _fail(f"{exc}. Delete it, or give another --out or --cache")
     options = TrainOptions(
@@ -774,34 +771,20 @@ def train_country(
     in place of the shipped weights/country.int8.onnx, which the reader uses.
     """
     try:
-        from platereader.models import CountryConfig, load_model_config
-        from platereader.training.cache import CacheMismatch, build_cache
-        from platereader.training.country_train import CACHE_SETTINGS, CountryTrainOptions, cache_name
+        from platereader.training.cache import CacheMismatch
+        from platereader.training.country_train import CountryTrainOptions
         from platereader.training.country_train import train_country as run_training
     except ImportError as exc:
         _fail(f"training needs the train extra (pip install '.[train]'): {exc}")
-    try:
-        model_config = load_model_config(config)
-    except ValueError as exc:
-        _fail(str(exc))
-    if not isinstance(model_config, CountryConfig):
-        _fail(f"{config}: not a country-classifier config")
-    cache, val_cache = out / cache_name(seed, train_count), out / cache_name(seed + 1, 2000, validation=True)
-    size = (model_config.input_width, model_config.input_height)
-    for path, count, s in ((cache, train_count, seed), (val_cache, 2000, seed + 1)):
-        try:
-            build_cache(path, count, size, s, list(font_dirs), None, workers=workers, **CACHE_SETTINGS)
-        except CacheMismatch as exc:
-            _fail(f"{exc}. Delete it, or give another --out")
-        except FontError as exc:
-            _fail(str(exc))
     options = CountryTrainOptions(
-        out=out, cache=cache, val_cache=val_cache, config=config, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
-        eval_every=eval_every, resume=resume, stop_after=stop_after,
+        out=out, config=config, steps=steps, batch_size=batch_size, lr=lr, seed=seed, train_count=train_count,
+        font_dirs=list(font_dirs), workers=workers, eval_every=eval_every, resume=resume, stop_after=stop_after,
     )  # fmt: skip
     try:
         summary = run_training(options)
-    except ValueError as exc:
+    except CacheMismatch as exc:
+        _fail(f"{exc}. Delete it, or give another --out")
+    except (ValueError, FontError) as exc:
         _fail(str(exc))
     click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
 

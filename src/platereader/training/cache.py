@@ -106,11 +106,36 @@ def _mismatches(path: Path, wanted: dict) -> list[str]:
     return [f"{key} {meta.get(key)!r} (this run: {value!r})" for key, value in wanted.items() if meta.get(key) != value]
 
 
-def load_cache(path: Path) -> tuple[np.ndarray, list[dict]]:
+def cache_name(
+    seed: int,
+    count: int,
+    mask_rate: float = 0.0,
+    photo_mask_share: float = 0.0,
+    tight_crop_share: float = 0.0,
+    steep_roll_share: float = 0.0,
+    cut_out_share: float = 0.0,
+    shots_per_plate: int = SHOTS_PER_PLATE,
+    validation: bool = False,
+) -> str:
+    """The folder a training run keeps a cache with these settings in, under its ``--out``
+    (settings at their defaults keep the names older caches have)."""
+    photo = f"-photo{photo_mask_share:g}" if photo_mask_share and mask_rate else ""
+    tight = f"-tight{tight_crop_share:g}" if tight_crop_share else ""
+    roll = f"-roll{steep_roll_share:g}" if steep_roll_share else ""
+    cut = f"-cut{cut_out_share:g}" if cut_out_share else ""
+    shots = "" if shots_per_plate == SHOTS_PER_PLATE else f"-shots{shots_per_plate}"
+    return f"cache-{'val-' if validation else ''}seed{seed}-{count}-mask{mask_rate:g}{photo}{tight}{roll}{cut}{shots}"
+
+
+def load_cache(path: Path, size: tuple[int, int] | None = None, model: str = "") -> tuple[np.ndarray, list[dict]]:
+    """A cache's images (memory-mapped) and labels; with ``size`` (height, width), refused unless
+    its images are that size (``model`` names the model that wants it)."""
     images = np.load(path / "images.npy", mmap_mode="r")
     labels = [json.loads(line) for line in (path / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
     if len(labels) != len(images):
         raise ValueError(f"{path}: {len(images)} images but {len(labels)} labels")
+    if size is not None and images.shape[1:] != size:
+        raise ValueError(f"cache {path} holds {images.shape[1:]} images, model {model} wants {size}")
     return images, labels
 
 

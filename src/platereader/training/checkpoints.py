@@ -36,6 +36,17 @@ def optimiser_and_schedule(model: torch.nn.Module, lr: float, steps: int, warmup
     return optimizer, scheduler
 
 
+def optimise_from(opts, model: torch.nn.Module, warmup: float, init: Path | None = None):
+    """``model``'s optimiser and one-cycle schedule over ``opts.steps``, continued from
+    ``opts.out/last.pt`` with ``opts.resume`` (``opts.history`` then continues its record) or
+    started from ``init`` weights; and the step reached and the seconds already spent."""
+    optimizer, scheduler = optimiser_and_schedule(model, opts.lr, opts.steps, warmup)
+    step, elapsed_before, history = restore(opts.out, opts.steps, opts.resume, init, model, optimizer, scheduler)
+    if history is not None:
+        opts.history = history
+    return optimizer, scheduler, step, elapsed_before
+
+
 def optimiser_step(loss: torch.Tensor, model: torch.nn.Module, optimizer, scheduler, max_grad_norm: float) -> None:
     optimizer.zero_grad(set_to_none=True)
     loss.backward()

@@ -19,7 +19,7 @@ from platereader.models import build_model
 from platereader.models.config import CornerConfig
 from platereader.runtime.corners import corner_input
 from platereader.runtime.preprocess import normalize
-from platereader.training.checkpoints import optimiser_and_schedule, restore, run_steps, start_run
+from platereader.training.checkpoints import optimise_from, run_steps, start_run
 
 FLIPPED_ORDER = [1, 0, 3, 2]  # TL, TR, BR, BL of a mirrored crop
 
@@ -126,10 +126,7 @@ def train_corners(opts: CornerTrainOptions) -> dict:
     held_out = held_out_count(len(images))
     rows = np.arange(held_out, len(images))
     model = build_model(config)
-    optimizer, scheduler = optimiser_and_schedule(model, opts.lr, opts.steps, warmup=0.1)
-    step, elapsed_before, history = restore(opts.out, opts.steps, opts.resume, None, model, optimizer, scheduler)
-    if history is not None:
-        opts.history = history
+    optimizer, scheduler, step, elapsed_before = optimise_from(opts, model, warmup=0.1)
 
     def batch_loss(rng: np.random.Generator) -> torch.Tensor:
         x, y = augmented_batch(images, corners, rows, opts.batch_size, rng)

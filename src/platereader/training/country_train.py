@@ -19,8 +19,8 @@ from platereader.models import build_model
 from platereader.models.config import CountryConfig
 from platereader.runtime.country import CONFIDENT_COUNTRY
 from platereader.runtime.preprocess import normalize, prepare_crop, to_grey
-from platereader.training.cache import load_cache
-from platereader.training.checkpoints import optimiser_and_schedule, restore, run_steps, start_run
+from platereader.training.cache import build_cache, cache_name, load_cache
+from platereader.training.checkpoints import optimise_from, run_steps, start_run
 
 # The shipped recognizer's generator settings (model card): the classifier's cache is the same kind.
 CACHE_SETTINGS = {"mask_rate": 0.2, "photo_mask_share": 0.5, "tight_crop_share": 0.25}
@@ -29,13 +29,14 @@ CACHE_SETTINGS = {"mask_rate": 0.2, "photo_mask_share": 0.5, "tight_crop_share":
 @dataclass
 class CountryTrainOptions:
     out: Path
-    cache: Path
-    val_cache: Path | None = None
     config: str = "country_tiny"
     steps: int = 4000
     batch_size: int = 128
     lr: float = 2e-3
-    seed: int = 0  # the optimiser's batches
+    seed: int = 0  # the rendered plates' (validation: seed + 1) and the optimiser's batches
+    train_count: int = 240000  # generated crops rendered into OUT's cache
+    font_dirs: list[Path] = field(default_factory=list)
+    workers: int = 2  # rendering processes
     threads: int = 2
     eval_every: int = 500
     resume: bool = False
@@ -43,19 +44,21 @@ class CountryTrainOptions:
     history: list[dict] = field(default_factory=list)
 
 
-def cache_name(seed: int, count: int, validation: bool = False) -> str:
-    """The folder name ``platereader train`` gives a cache with CACHE_SETTINGS (so one is shared)."""
-    return f"cache-{'val-' if validation else ''}seed{seed}-{count}-mask0.2-photo0.5-tight0.25"
+def rendered_caches(opts: CountryTrainOptions, config: CountryConfig) -> tuple[Path, Path]:
+    """The training and validation caches in ``opts.out``, rendered unless there already (under the
+    names ``platereader train`` gives caches of these settings, so a recognizer run's is shared)."""
+    size = (config.input_width, config.input_height)
+    caches = []
+    for count, seed, validation in ((opts.train_count, opts.seed, False), (2000, opts.seed + 1, True)):
+        path = opts.out / cache_name(seed, count, **CACHE_SETTINGS, validation=validation)
+        caches.append(build_cache(path, count, size, seed, opts.font_dirs, None, workers=opts.workers, **CACHE_SETTINGS))
+    return caches[0], caches[1]
 
 
 def labelled_plates(cache: Path, config: CountryConfig) -> tuple[np.ndarray, np.ndarray]:
     """The cache's crops that hold a plate of one of the config's countries (readable or not),
     in memory, and each one's index into ``config.countries``."""
-    images, labels = load_cache(cache)
-    if images.shape[1:] != (config.input_height, config.input_width):
-        raise ValueError(
-            f"cache {cache} holds {images.shape[1:]} images, model {config.name} wants {(config.input_height, config.input_width)}"
-        )
+    images, labels = load_cache(cache, (config.input_height, config.input_width), config.name)
     index = {code: i for i, code in enumerate(config.countries)}
     keep = np.array([bool(row.get("text")) and row.get("country") in index for row in labels], bool)
     if not keep.any():
@@ -84,18 +87,11 @@ def validate(model: torch.nn.Module, images: np.ndarray, classes: np.ndarray) ->
 def train_country(opts: CountryTrainOptions) -> dict:
     config = start_run(opts.threads, opts.seed, opts.config, CountryConfig, "country-classifier")
     opts.out.mkdir(parents=True, exist_ok=True)
-    images, classes = labelled_plates(opts.cache, config)
-    if opts.val_cache:
-        val_images, val_classes = labelled_plates(opts.val_cache, config)
-    else:  # hold out the cache's first 2,000 plates
-        held_out = min(2000, len(images) // 10)
-        val_images, val_classes = images[:held_out], classes[:held_out]
-        images, classes = images[held_out:], classes[held_out:]
+    cache, val_cache = rendered_caches(opts, config)
+    images, classes = labelled_plates(cache, config)
+    val_images, val_classes = labelled_plates(val_cache, config)
     model = build_model(config)
-    optimizer, scheduler = optimiser_and_schedule(model, opts.lr, opts.steps, warmup=0.1)
-    step, elapsed_before, history = restore(opts.out, opts.steps, opts.resume, None, model, optimizer, scheduler)
-    if history is not None:
-        opts.history = history
+    optimizer, scheduler, step, elapsed_before = optimise_from(opts, model, warmup=0.1)
 
     def batch_loss(rng: np.random.Generator) -> torch.Tensor:
         pick = rng.integers(0, len(images), opts.batch_size)

@@ -17,7 +17,7 @@ from platereader.detection.geometry import decode, encode_targets, letterbox, nm
 from platereader.models import build_model
 from platereader.models.config import DetectorConfig
 from platereader.models.plate_det import DetectorExport
-from platereader.training.checkpoints import optimiser_and_schedule, restore, run_steps, start_run
+from platereader.training.checkpoints import optimise_from, run_steps, start_run
 from platereader.training.detect_data import BoxedImage, WindowSampler, load_boxed_dev, load_detect_photos, render_plate_pool
 
 
@@ -101,10 +101,7 @@ def train_detector(opts: DetectorTrainOptions) -> dict:
     )  # fmt: skip
 
     opts.out.mkdir(parents=True, exist_ok=True)
-    optimizer, scheduler = optimiser_and_schedule(model, opts.lr, opts.steps, warmup=0.05)
-    step, elapsed_before, history = restore(opts.out, opts.steps, opts.resume, opts.init, model, optimizer, scheduler)
-    if history is not None:
-        opts.history = history
+    optimizer, scheduler, step, elapsed_before = optimise_from(opts, model, warmup=0.05, init=opts.init)
 
     def batch_loss(rng: np.random.Generator) -> torch.Tensor:
         x, heat, reg, weight = make_batch(sampler, opts.batch_size, rng)

@@ -21,12 +21,16 @@ from platereader.runtime.preprocess import normalize
 
 
 class _Probabilities(torch.nn.Module):
-    def __init__(self, model: torch.nn.Module):
+    """A model's scores as probabilities in the exported graph: ``exp`` of a recognizer's log
+    probabilities, ``softmax`` of a classifier's logits."""
+
+    def __init__(self, model: torch.nn.Module, from_logits: bool = False):
         super().__init__()
-        self.model = model
+        self.model, self.from_logits = model, from_logits
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x).exp()
+        out = self.model(x)
+        return out.softmax(1) if self.from_logits else out.exp()
 
 
 def export_onnx(checkpoint: Path, out: Path, blank_scale: float = 1.0) -> Path:
@@ -74,21 +78,19 @@ def export_corners(state: dict, out: Path) -> Path:
     return out
 
 
-class _Softmax(torch.nn.Module):
-    def __init__(self, model: torch.nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x).softmax(1)
-
-
 def export_country(state: dict, out: Path) -> Path:
     """The country classifier: N x 1 x H x W grey in [-1, 1] -> N x countries probabilities."""
     config = CountryConfig.model_validate(state["config"])
     model = _loaded(config, state)
     dummy = torch.zeros(1, 1, config.input_height, config.input_width)
-    _write_onnx(_Softmax(model), dummy, out, "scores", {0: "batch"}, {"platereader_country": json.dumps(config.model_dump())})
+    _write_onnx(
+        _Probabilities(model, from_logits=True),
+        dummy,
+        out,
+        "scores",
+        {0: "batch"},
+        {"platereader_country": json.dumps(config.model_dump())},
+    )
     _save_weights(out, model, config, kind="country")
     return out
 

@@ -21,7 +21,7 @@ from platereader.models.config import ModelConfig
 from platereader.runtime.decode import Decoded, best_layout, decode_batch, layout_score
 from platereader.runtime.preprocess import normalize
 from platereader.training.cache import load_cache, sample_kinds
-from platereader.training.checkpoints import load_init, optimiser_and_schedule, optimiser_step, restore, save_checkpoint
+from platereader.training.checkpoints import load_init, optimise_from, optimiser_step, save_checkpoint
 from platereader.training.data import augment, encode_targets, load_labelled_folder
 from platereader.training.devsets import DevSet, load_dev_sets
 
@@ -168,11 +168,7 @@ def train(opts: TrainOptions) -> dict:
     torch.manual_seed(opts.seed)
     config = resolve_model_config(opts.config, opts.init)
     model = build_model(config).to(memory_format=CHANNELS_LAST)
-    images, labels = load_cache(opts.cache)
-    if images.shape[1:] != (config.input_height, config.input_width):
-        raise ValueError(
-            f"cache {opts.cache} holds {images.shape[1:]} images, model {config.name} wants {(config.input_height, config.input_width)}"
-        )
+    images, labels = load_cache(opts.cache, (config.input_height, config.input_width), config.name)
     keep = _keep_indices(labels, opts.unreadable_share, opts.negative_share, opts.seed)
     images = np.ascontiguousarray(images[keep])  # into memory: the cache is read many times
     targets = [labels[i]["target"] for i in keep]
@@ -192,11 +188,8 @@ def train(opts: TrainOptions) -> dict:
         hard = _hardest(ranker, images, targets, config.alphabet, opts.hard_pool)
 
     opts.out.mkdir(parents=True, exist_ok=True)
-    optimizer, scheduler = optimiser_and_schedule(model, opts.lr, opts.steps, warmup=0.08)
+    optimizer, scheduler, step, elapsed_before = optimise_from(opts, model, warmup=0.08, init=opts.init)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
-    step, elapsed_before, history = restore(opts.out, opts.steps, opts.resume, opts.init, model, optimizer, scheduler)
-    if history is not None:
-        opts.history = history
 
     rng = np.random.default_rng([opts.seed, step])
     start = time.time()
