@@ -1,6 +1,7 @@
 """Full-image benchmark: detection and end-to-end reads on the dev photos, and time per frame.
 
     .venv/bin/python benchmarks/pipeline.py [--dev ../shared/data/dev] [--detect ../shared/data/detect] [--frames 100] [--turns=-20,20]
+        [--no-regional] [--no-country-fit]
 
 Accuracy: detection recall / precision at IoU 0.5 and false plates per photo, before and after the
 reader's filtering; end to end, a plate counts only when found and read exactly. Speed: median
@@ -62,9 +63,13 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--no-regional", action="store_true", help="Reader(regional=False): the general recognizer alone")
     parser.add_argument("--turns", default="", help="also time the pipeline with Reader(turns=...), e.g. -20,20")
+    parser.add_argument(
+        "--no-country-fit", action="store_true", help="Reader(fit_to_country=False): reads not fitted to their plate's country"
+    )
     args = parser.parse_args()
     turns = parse_turns(args.turns)
-    reader = Reader(threads=2, regional=not args.no_regional)
+    how = {"regional": not args.no_regional, "fit_to_country": not args.no_country_fit}
+    reader = Reader(threads=2, **how)
 
     columns = ["photos", "n", "detector recall", "precision", "false/photo (count)"]
     columns += ["after filtering: recall", "false/photo (count)", "end to end exact"]
@@ -88,13 +93,13 @@ def main() -> None:
         print()
         print(f"| speed, 1280x720 frames with one plate (n={len(frames)} frames x 3), median ms | 2 threads | 1 thread |")
         print("|---|---|---|")
-        readers = {threads: Reader(threads=threads, regional=not args.no_regional) for threads in (2, 1)}
+        readers = {threads: Reader(threads=threads, **how) for threads in (2, 1)}
         detect = {t: median_ms(r.detector.detect, frames) for t, r in readers.items()}
         total = {t: median_ms(r.read, frames) for t, r in readers.items()}
         print(f"| detector only | {detect[2]:.1f} | {detect[1]:.1f} |")
         print(f"| whole pipeline: detect, rectify, read, filter | {total[2]:.1f} | {total[1]:.1f} |")
         if turns:
-            searched = {t: median_ms(Reader(threads=t, turns=turns, regional=not args.no_regional).read, frames) for t in (2, 1)}
+            searched = {t: median_ms(Reader(threads=t, turns=turns, **how).read, frames) for t in (2, 1)}
             print(f"| whole pipeline, also searching copies turned {args.turns} degrees | {searched[2]:.1f} | {searched[1]:.1f} |")
         print(f"\ndetector model size: {DEFAULT_DETECTOR.stat().st_size / 1e6:.2f} MB")
     else:

@@ -52,13 +52,16 @@ def collect(
     turns: tuple = (),
     second_look: bool = True,
     min_detection_confidence: float = 0.0,
+    country_fit: bool = True,
 ) -> list[list[tuple[PlateRead, bool]]]:
     """Per photo (turned by ``turn`` degrees): every detection's read, and whether it lies on a true
     plate; with ``turns``, detections in copies turned by those degrees too (``Reader(turns=...)``).
-    Detections under ``min_detection_confidence`` are read once (``read_detections``)."""
+    Detections under ``min_detection_confidence`` are read once (``read_detections``); with
+    ``country_fit`` reads are fitted to their plate's country, as ``Reader`` does."""
     rows = [json.loads(line) for line in (detect / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     rows = rows[:: max(1, len(rows) // limit)][:limit] if limit else rows
-    reader = Reader(model, detector=detector)
+    reader = Reader(model, detector=detector, fit_to_country=country_fit)
+    classifier = reader.country_classifier if reader.fit_to_country else None
     found: list[list[tuple[PlateRead, bool]]] = []
     for row in tqdm(rows, desc="photos", unit="photo"):
         image, true_boxes = load_image(detect / row["image"]), row["boxes"]
@@ -66,7 +69,7 @@ def collect(
             image, matrix = turned(image, turn)
             true_boxes = [upright_box_around(box, matrix) for box in true_boxes]
         reads = read_found_plates(
-            image, reader.detector, reader.recognizer, turns, second_look, reader.corner_finder, min_detection_confidence
+            image, reader.detector, reader.recognizer, turns, second_look, reader.corner_finder, min_detection_confidence, classifier
         )
         boxes = np.array([r.box for r in reads], np.float32).reshape(-1, 4)
         truth = np.array(true_boxes, np.float32).reshape(-1, 4)
@@ -107,10 +110,23 @@ def main() -> None:
         help="read detections the shipped filter cannot keep once, as Reader does: the counts at the shipped thresholds are Reader's "
         "(without it every detection is read fully, to weigh every threshold alike)",
     )
+    parser.add_argument(
+        "--no-country-fit", action="store_true", help="reads not fitted to their plate's country (Reader(fit_to_country=False))"
+    )
     args = parser.parse_args()
     turns = parse_turns(args.turns)
     min_confidence = PlateFilter().min_detection_confidence if args.as_reader else 0.0
-    found = collect(args.detect, args.limit, args.model, args.turn, args.detector, turns, not args.no_second_look, min_confidence)
+    found = collect(
+        args.detect,
+        args.limit,
+        args.model,
+        args.turn,
+        args.detector,
+        turns,
+        not args.no_second_look,
+        min_confidence,
+        not args.no_country_fit,
+    )
     photos, detections = len(found), sum(len(reads) for reads in found)
     plates = sum(on_plate for reads in found for _, on_plate in reads)
     print(f"{photos} photos, {detections} detections, {plates} on true plates")

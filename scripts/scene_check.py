@@ -64,8 +64,11 @@ def main() -> None:
         "--model", type=Path, default=None, help="recognizer ONNX (default: the shipped ones, regional models beside the general one)"
     )
     parser.add_argument("--no-second-look", action="store_true", help="read each detection once")
+    parser.add_argument(
+        "--no-country-fit", action="store_true", help="reads not fitted to their plate's country (Reader(fit_to_country=False))"
+    )
     args = parser.parse_args()
-    reader = Reader(args.model, second_look=not args.no_second_look)
+    reader = Reader(args.model, second_look=not args.no_second_look, fit_to_country=not args.no_country_fit)
     iou = 0.3 if args.turn else 0.5
     generator = PlateGenerator()
     plates = right = false = 0
@@ -77,7 +80,8 @@ def main() -> None:
         false += len(kept) - len(pairs)
         plates += len(scene.texts)
     models = f"{reader.recognizer.described}{reader.recognizer.routes_described}"
-    print(f"{models} turn {args.turn:g}, second look {'off' if args.no_second_look else 'on'}: "
+    fit = "off" if args.no_country_fit else "on"
+    print(f"{models} turn {args.turn:g}, second look {'off' if args.no_second_look else 'on'}, country fit {fit}: "
           f"{plates} plates in {args.scenes} scenes, end to end exact {right / plates:.1%} ({right}), false plates {false}")  # fmt: skip
 
 

@@ -197,3 +197,60 @@ def test_cli_reads_crops_with_and_without_the_country_fit():
         assert result.exit_code == 0, result.output
         rows = [json.loads(line) for line in result.stdout.splitlines()]
         assert {Path(r["image"]).name: r["plates"][0]["text"] for r in rows} == truth, flags
+
+
+class _Counting(_SureOf):
+    """A _SureOf that counts the crops it was asked about."""
+
+    def __init__(self, country: str, score: float = 1.0):
+        super().__init__(country, score)
+        self.asked = 0
+
+    def sure_countries(self, crops, two_rows=None):
+        self.asked += len(crops)
+        return super().sure_countries(crops, two_rows)
+
+
+@shipped
+def test_whole_photos_fit_reads_of_detections_the_filter_may_keep():
+    from pathlib import Path
+
+    from platereader.detection import Detector
+    from platereader.pipeline import read_found_plates
+    from platereader.runtime.images import load_image
+
+    scene = load_image(Path(__file__).resolve().parents[1] / "examples" / "scenes" / "street_2.jpg")  # FR178YJ and 6651MLS
+    recognizer, detector = Recognizer(threads=2), Detector(threads=2)
+    plain = read_found_plates(scene, detector, recognizer)
+    assert {"FR178YJ", "6651MLS"} <= {r.text for r in plain}
+    hopeless = _Counting("CH")  # every detection under the filter's reach: read once, never fitted
+    unfitted = read_found_plates(scene, detector, recognizer, min_detection_confidence=1.01, country_classifier=hopeless)
+    assert hopeless.asked == 0 and not any("fitted_to" in r.extra for r in unfitted)
+    own = read_found_plates(scene, detector, recognizer, country_classifier=_Counting("FR"))
+    french = next(r for r in own if r.text == "FR178YJ")  # spells a French format: kept as read
+    assert "fitted_to" not in french.extra
+    foreign = _Counting("CH")
+    held = recognizer.held_to("CH")
+    fitted = read_found_plates(scene, detector, recognizer, country_classifier=foreign)
+    assert foreign.asked == len(plain)
+    for before, after in zip(plain, fitted, strict=True):
+        assert after.box == before.box  # where it was found does not change
+        if after.extra.get("fitted_to"):
+            assert after.extra["fitted_to"] == "CH" and held.grammar.fits_as_written(after.text)
+        else:
+            assert after.text == before.text
+
+
+@shipped
+def test_reader_fits_whole_photos_unless_told_not_to(monkeypatch):
+    from pathlib import Path
+
+    from platereader import Reader
+
+    scene = Path(__file__).resolve().parents[1] / "examples" / "scenes" / "street_2.jpg"
+    for fit in (True, False):
+        reader = Reader(threads=2, fit_to_country=fit)
+        counting = _Counting("FR")
+        reader._country_classifier = counting
+        assert {"FR178YJ", "6651MLS"} <= {r.text for r in reader.read(scene)}
+        assert (counting.asked > 0) == fit

@@ -36,10 +36,11 @@ class Reader:
     by each, for cameras or plates mounted at a roll (one more detector pass per turn).
     In full images, a detection not read confidently is also cut out by the corners the corner
     finder finds in its box, whatever ``locate_in_crops`` says (it is about crops and boxes).
-    An unrestricted reader (``grammar`` on, no ``countries``) of crops and boxes also asks the
-    country classifier ``country`` (the shipped one by default) which country's plate each holds,
-    and where it is sure, fits a read that spells none of that country's formats to them
-    (``pipeline.read_crops``); ``fit_to_country=False`` turns that off.
+    An unrestricted reader (``grammar`` on, no ``countries``) also asks the country classifier
+    ``country`` (the shipped one by default) which country's plate each crop, box and detection
+    holds, and where it is sure, fits a read that spells none of that country's formats to them
+    (``pipeline.read_crops``; in full images only detections the filter may keep,
+    ``pipeline.read_detections``); ``fit_to_country=False`` turns that off.
     """
 
     def __init__(
@@ -102,7 +103,9 @@ class Reader:
         rgb = load_image(image)
         if boxes is not None:
             return read_at_boxes(rgb, boxes, self.recognizer, self._locator(), self.second_look, self._cutter(), self._fitter())
-        return read_full_image(rgb, self.detector, self.recognizer, self.plate_filter, self.turns, self.second_look, self.corner_finder)
+        return read_full_image(
+            rgb, self.detector, self.recognizer, self.plate_filter, self.turns, self.second_look, self.corner_finder, self._fitter()
+        )
 
     def read_crop(self, image) -> PlateRead:
         """One plate crop (a box cut out with a little margin); empty text when it holds no readable plate."""

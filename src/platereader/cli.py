@@ -120,9 +120,9 @@ _no_locate_option = click.option(
 _no_country_fit_option = click.option(
     "--no-country-fit",
     is_flag=True,
-    help="Do not fit reads of crops (--crop) and boxes (--boxes) to their plate's country; by default, without "
-    "--countries or --no-grammar, a read that spells none of the formats of the country the country classifier is "
-    "sure a crop shows is read again held to that country's formats.",
+    help="Do not fit reads to their plate's country; by default, without --countries or --no-grammar, a read of a "
+    "crop, a box or a detection that spells none of the formats of the country the country classifier is sure it "
+    "shows is read again held to that country's formats.",
 )
 
 
