@@ -3,6 +3,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -108,6 +109,28 @@ def test_country_weights_follow_the_request():
     samples = [s for s in g.samples(0, 40) if s.text]
     assert {s.country for s in samples} == {"NL"}
     assert all(set(s.text) <= set("0123456789BDFGHJKLMNPRSTVXYZ") for s in samples)
+
+
+def test_umlauts_are_drawn_within_the_cap_height_with_their_dots():
+    # Text fonts put the dots a quarter of the cap height above it: on a German plate that is at or
+    # past the plate's top edge, and a crop cut there kept the label's umlaut but lost its dots.
+    pool = FontPool([SHARED_FONTS] if SHARED_FONTS.is_dir() else None)
+    for font in pool.fonts:
+        for umlaut, base in zip("ÄÖÜ", "AOU", strict=True):
+            glyph, letter = font.glyph(umlaut), font.glyph(base)
+            assert glyph.top >= 0 and glyph.mask.shape[0] <= letter.mask.shape[0] + 2, (font.name, umlaut)
+            blobs = [cv2.connectedComponents((m > 128).astype(np.uint8))[0] for m in (glyph.mask, letter.mask)]
+            assert blobs[0] >= blobs[1] + 1, (font.name, umlaut, blobs)  # the dots are still there, apart
+    g = PlateGenerator(countries=["de"], seed=3)
+    checked = 0
+    for i in range(200):
+        spec, flat = g.flat_plate(i)
+        plate_top = flat.quad[:2, 1].max()
+        for ch, box in zip(spec.text, flat.char_boxes, strict=True):
+            if ch in "ÄÖÜ":
+                assert box[1] >= plate_top, (spec.text, box, plate_top)
+                checked += 1
+    assert checked >= 5
 
 
 def test_font_pool_comes_from_packages():

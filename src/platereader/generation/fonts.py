@@ -2,6 +2,12 @@
 
 Glyphs are rasterised once per font into a cache of cap-height-normalised masks, so rendering a
 plate is only resizing and pasting small arrays.
+
+Umlauts stay within the cap height. Plate lettering draws them so (German FE-Schrift shortens the
+letter under the dots; so does the bundled digitisation in ``../shared/fonts``), while text fonts
+put the dots a quarter of the cap height above it: on a German plate (characters 75 mm high on
+110 mm) that is at or past the plate's top edge, where a crop cut at the plate's edges loses them
+while the label keeps the umlaut. Such a glyph, dots and letter, is scaled into the cap height.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ class FontError(ValueError):
 @dataclass(frozen=True)
 class Glyph:
     mask: np.ndarray  # uint8 ink mask, rows from `top` (relative to cap top) downwards
-    top: int  # negative for marks above the cap line (umlaut dots)
+    top: int  # negative for ink above the cap line
 
 
 @dataclass
@@ -104,8 +110,11 @@ def load_font(path: Path) -> Font:
             crop = arr[y0:y1, x0:x1]
             w = max(1, round((x1 - x0) * scale))
             h = max(1, round((y1 - y0) * scale))
+            top = round((y0 - h_top) * scale)
+            if ch in UMLAUTS and top < 0:
+                h, top = h + top, 0  # dots and letter fitted into the cap height, as plates draw them
             mask = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)
-            glyphs[ch] = Glyph(mask=mask, top=round((y0 - h_top) * scale))
+            glyphs[ch] = Glyph(mask=mask, top=top)
             if ch in REQUIRED:
                 widths.append(w / CACHE_CAP_PX)
     except FontError as exc:
