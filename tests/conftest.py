@@ -28,3 +28,20 @@ def needs_dev() -> pytest.MarkDecorator:
 def run_script(name: str, *args: str) -> subprocess.CompletedProcess:
     """Run ``scripts/NAME`` with this interpreter; its output is captured."""
     return subprocess.run([sys.executable, str(REPO / "scripts" / name), *args], capture_output=True, text=True, timeout=300)
+
+
+def cli_smoke_run(out: Path, command: list[str], onnx_name: str) -> Path:
+    """A few-step training ``command`` through the CLI into ``out``: stopped after step 2, resumed
+    to the end, and ``out/last.pt`` exported to ``out/onnx_name`` (fp32 and int8). Needs torch."""
+    from click.testing import CliRunner
+
+    from platereader.cli import main
+
+    args = [*command, "--out", str(out)]
+    first = CliRunner().invoke(main, [*args, "--stop-after", "2"])
+    assert first.exit_code == 0, first.output
+    resumed = CliRunner().invoke(main, [*args, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    exported = CliRunner().invoke(main, ["export", str(out / "last.pt"), "--out", str(out / onnx_name)])
+    assert exported.exit_code == 0, exported.output
+    return out

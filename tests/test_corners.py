@@ -15,6 +15,7 @@ from platereader.pipeline import SECOND_LOOK_BELOW, read_crops, read_detections
 from platereader.runtime.corners import DEFAULT_CORNERS, CornerFinder, corner_input, plausible_corners
 from platereader.runtime.recognizer import Recognizer
 from platereader.runtime.shipped import shipped_recognizer
+from tests.conftest import cli_smoke_run
 
 
 def test_plausible_corners_want_a_wide_convex_quad_in_reading_order():
@@ -68,19 +69,8 @@ def test_augmented_batch_moves_the_corners_with_the_pixels():
 def smoke_run(tmp_path_factory):
     """A few-step run through the CLI: render, train, resume, export (fp32 and int8)."""
     pytest.importorskip("torch", reason="training needs the train extra (torch)")
-    from click.testing import CliRunner
-
-    from platereader.cli import main
-
-    out = tmp_path_factory.mktemp("corners")
-    args = ["train-corners", "--out", str(out), "--count", "60", "--steps", "3", "--eval-every", "2", "--workers", "0"]
-    first = CliRunner().invoke(main, [*args, "--stop-after", "2"])
-    assert first.exit_code == 0, first.output
-    resumed = CliRunner().invoke(main, [*args, "--resume"])
-    assert resumed.exit_code == 0, resumed.output
-    exported = CliRunner().invoke(main, ["export", str(out / "last.pt"), "--out", str(out / "corners.onnx")])
-    assert exported.exit_code == 0, exported.output
-    return out
+    command = ["train-corners", "--count", "60", "--steps", "3", "--eval-every", "2", "--workers", "0"]
+    return cli_smoke_run(tmp_path_factory.mktemp("corners"), command, "corners.onnx")
 
 
 def test_smoke_run_resumes_and_exports(smoke_run):

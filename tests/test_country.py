@@ -15,6 +15,7 @@ from platereader.runtime.country import CONFIDENT_COUNTRY, DEFAULT_COUNTRY, Coun
 from platereader.runtime.preprocess import prepare_crop, to_grey
 from platereader.runtime.recognizer import Recognizer
 from platereader.runtime.shipped import shipped_recognizer
+from tests.conftest import cli_smoke_run
 
 shipped = pytest.mark.skipif(
     not (shipped_recognizer().is_file() and DEFAULT_COUNTRY.is_file()), reason="no shipped recognizer or classifier"
@@ -25,19 +26,8 @@ shipped = pytest.mark.skipif(
 def smoke_run(tmp_path_factory):
     """A few-step run through the CLI: render, train, resume, export (fp32 and int8)."""
     pytest.importorskip("torch", reason="training needs the train extra (torch)")
-    from click.testing import CliRunner
-
-    from platereader.cli import main
-
-    out = tmp_path_factory.mktemp("country")
-    args = ["train-country", "--out", str(out), "--train-count", "60", "--steps", "3", "--eval-every", "2", "--workers", "0"]
-    first = CliRunner().invoke(main, [*args, "--stop-after", "2"])
-    assert first.exit_code == 0, first.output
-    resumed = CliRunner().invoke(main, [*args, "--resume"])
-    assert resumed.exit_code == 0, resumed.output
-    exported = CliRunner().invoke(main, ["export", str(out / "last.pt"), "--out", str(out / "country.onnx")])
-    assert exported.exit_code == 0, exported.output
-    return out
+    command = ["train-country", "--train-count", "60", "--steps", "3", "--eval-every", "2", "--workers", "0"]
+    return cli_smoke_run(tmp_path_factory.mktemp("country"), command, "country.onnx")
 
 
 def test_smoke_run_resumes_and_exports(smoke_run):

@@ -34,8 +34,22 @@ def validation_options(dev_help: str):
     return decorate
 
 
+font_dirs_option = click.option(
+    "--font-dir", "font_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra font folder (repeatable)."
+)
+# Training commands render their caches in this many processes.
+cache_workers_option = click.option(
+    "--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Rendering processes for the cache."
+)
+
+
 def _fail(message: str) -> None:
     raise click.ClickException(message)
+
+
+def _echo_last_record(summary: dict) -> None:
+    """A training run's last validation record, as one JSON line."""
+    click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
 
 
 @click.group()
@@ -49,7 +63,7 @@ def main() -> None:
 @click.option("--count", type=click.IntRange(min=1), required=True, help="How many plates to render.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra font folder (repeatable).")
+@font_dirs_option
 @click.option(
     "--format-file",
     "format_files",
@@ -459,7 +473,7 @@ def _evaluate_full(reader, items):
     "--train-count", type=click.IntRange(min=100), default=240000, show_default=True, help="Generated plates to render into the cache."
 )
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), help="Cache folder (default: OUT/cache-seedS-N).")
-@click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(path_type=Path))
+@font_dirs_option
 @click.option("--countries", default="")
 @click.option("--init", type=click.Path(dir_okay=False, path_type=Path), help="Start from this checkpoint (fine-tuning).")
 @click.option(
@@ -485,7 +499,7 @@ def _evaluate_full(reader, items):
 )
 @validation_options("Real dev crops to validate on (skipped when absent).")
 @resume_options
-@click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Rendering processes for the cache.")
+@cache_workers_option
 @click.option(
     "--mask-rate",
     type=click.FloatRange(0, 1),
@@ -599,7 +613,7 @@ def train(
         summary = run_training(options)
     except (ValueError, FileNotFoundError) as exc:  # bad --init, --data or cache
         _fail(str(exc))
-    click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
+    _echo_last_record(summary)
 
 
 @main.command("train-detector")
@@ -670,7 +684,7 @@ def train_detector(
         )  # fmt: skip
     except ValueError as exc:
         _fail(str(exc))
-    click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
+    _echo_last_record(summary)
 
 
 @main.command("train-corners")
@@ -691,10 +705,10 @@ def train_detector(
 @click.option(
     "--cache", type=click.Path(dir_okay=False, path_type=Path), help="Render cache .npz (default: OUT/corners-cache-seedS-N.npz)."
 )
-@click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra font folder (repeatable).")
+@font_dirs_option
 @_share_option("--steep-roll-share", 0.0, "Share of generated plates turned up to 30 degrees in the image plane (the rest 3, at most 10).")
 @_share_option("--loose-crop-share", 0.0, "Share of generated crops with a quarter to a half of the plate as margin on each side.")
-@click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Rendering processes for the cache.")
+@cache_workers_option
 @click.option("--eval-every", type=click.IntRange(min=1), default=400, show_default=True)
 @resume_options
 def train_corners(
@@ -734,7 +748,7 @@ def train_corners(
         summary = run_training(options)
     except (ValueError, FontError) as exc:
         _fail(str(exc))
-    click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
+    _echo_last_record(summary)
 
 
 @main.command("train-country")
@@ -745,8 +759,8 @@ def train_corners(
 @click.option("--lr", type=float, default=2e-3, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the rendered plates (validation: seed + 1) and the batches.")
 @click.option("--train-count", type=click.IntRange(min=20), default=240000, show_default=True, help="Generated crops to render.")
-@click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra font folder (repeatable).")
-@click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Rendering processes for the cache.")
+@font_dirs_option
+@cache_workers_option
 @click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
 @resume_options
 def train_country(
@@ -786,7 +800,7 @@ def train_country(
         _fail(f"{exc}. Delete it, or give another --out")
     except (ValueError, FontError) as exc:
         _fail(str(exc))
-    click.echo(json.dumps(summary["history"][-1] if summary["history"] else {}))
+    _echo_last_record(summary)
 
 
 @main.command()

@@ -205,7 +205,7 @@ def read_detections(
             for det, first_read, read in zip(detections, as_given, reads, strict=True)
         ]
     if country_classifier is not None:
-        reads = _fitted_where(hopeful, chosen_crops, reads, recognizer, country_classifier, second_look, corner_finder)
+        reads = _fitted_to_country(chosen_crops, reads, recognizer, country_classifier, second_look, corner_finder, only=hopeful)
     h, w = image.shape[:2]
     for read, det in zip(reads, detections, strict=True):
         located = read.extra.pop("located_corners", None)
@@ -217,24 +217,6 @@ def read_detections(
             read.corners = np.asarray(det.corners, float).tolist()
         read.detection_confidence = float(det.confidence)
     return reads
-
-
-def _fitted_where(
-    chosen: Sequence[bool],
-    crops: list[np.ndarray],
-    reads: list[PlateRead],
-    recognizer: Recognizer,
-    classifier: CountryClassifier,
-    second_look: bool,
-    corner_finder: CornerFinder | None,
-) -> list[PlateRead]:
-    """``reads``, those ``chosen`` fitted to their plate's country (``_fitted_to_country``)."""
-    picked = [i for i, c in enumerate(chosen) if c]
-    fitted = _fitted_to_country([crops[i] for i in picked], [reads[i] for i in picked], recognizer, classifier, second_look, corner_finder)
-    out = list(reads)
-    for i, read in zip(picked, fitted, strict=True):
-        out[i] = read
-    return out
 
 
 def _cut_out_unsure(
@@ -447,10 +429,12 @@ def _fitted_to_country(
     classifier: CountryClassifier,
     second_look: bool,
     corner_finder: CornerFinder | None,
+    only: Sequence[bool] | None = None,
 ) -> list[PlateRead]:
-    """``reads`` of ``crops``, each replaced where the ``classifier`` is sure which country's plate
-    its crop holds and it spells none of that country's formats: by the crop read again with the
-    recognizer held to that country's formats (and its regional model, if one ships), as given and
+    """``reads`` of ``crops`` (those ``only`` marks, where given), each replaced where the
+    ``classifier`` is sure which country's plate its crop holds and it spells none of that
+    country's formats: by the crop read again with the recognizer held to that country's formats
+    (and its regional model, if one ships), as given and
     cut out by the ``corner_finder``'s corners, each with its ``second_look``, if that read spells
     one of them (marked ``extra["fitted_to"]``). Not searched with the detector: that cost time and
     read no more generated plates (seed 777, session 29).
@@ -463,9 +447,11 @@ def _fitted_to_country(
     (``MASK``, privacy masks) stay as read: they spell no format as written, and uc3m's masked
     Spanish plates, which the classifier often takes for British ones, were fitted to British
     formats (uc3m's train split, session 29)."""
-    countries = classifier.sure_countries(crops, [read.extra.get("rows") == 2 for read in reads])
+    asked = [i for i in range(len(crops)) if only is None or only[i]]
+    countries = classifier.sure_countries([crops[i] for i in asked], [reads[i].extra.get("rows") == 2 for i in asked])
     misfits: dict[str, list[int]] = {}
-    for i, (read, country) in enumerate(zip(reads, countries, strict=True)):
+    for i, country in zip(asked, countries, strict=True):
+        read = reads[i]
         if country and read.text and MASK not in read.text and not recognizer.held_to(country).grammar.fits_as_written(read.text):
             misfits.setdefault(country, []).append(i)
     out = list(reads)
