@@ -3,6 +3,7 @@
     .venv/bin/python scripts/legibility_sheets.py make DIR [--by weakest_cnr] [--edges 1.0,1.25,1.5,2.0] [--seed 4242] [--per-bin 16]
     (look at DIR/sheet*.png and write DIR/reads.txt: one transcription per plate in sheet order,
      separated by spaces or new lines, "?" for a plate you cannot read)
+    .venv/bin/python scripts/legibility_sheets.py misses DIR [--seed 4242] [--count 4000]
     .venv/bin/python scripts/legibility_sheets.py score DIR
 
 `make` draws generated plates the judge would call readable if its limit on the measure binned
@@ -11,6 +12,9 @@ were the outermost edge, one shot per registration (a second shot of the same te
 away), and bins them by that measure. The plates are shuffled across bins and shown enlarged,
 numbered, with no text or bin, so the reader cannot know which bin a plate is in.
 The bins and true texts go to DIR/key.json; `score` prints how many plates of each bin were read.
+`misses` asks how many of the shipped reader's misses a person reads: it reads --count readable
+plates as `Reader` reads crops, and shows every registration it missed (bin "missed", one shot
+each) shuffled among as many it read (bin "read").
 Session 26 set MIN_CHAR_CNR and MAX_BLUR_RATIO from this test (model card, "Session 26").
 """
 
@@ -66,15 +70,53 @@ def draw_binned(seed: int, measure: str, edges: list[float], per_bin: int) -> li
     return [(k, s) for k, samples in enumerate(binned) for s in samples]
 
 
+def draw_reader_misses(seed: int, count: int) -> tuple[list[tuple[int, Sample]], dict[str, str]]:
+    """(bin, sample) pairs: every registration the shipped reader misses among ``count`` readable
+    plates (bin 0, its first missed shot) and as many others it reads (bin 1); and its reads."""
+    from platereader import Reader  # the runtime, only for this action
+
+    generator = PlateGenerator(seed=seed, negative_rate=0.0)
+    samples: list[Sample] = []
+    i = 0
+    while len(samples) < count:
+        sample = generator.sample(i)
+        i += 1
+        if sample.readable:
+            samples.append(sample)
+    reads = Reader().read_crops([s.image for s in samples])
+    missed: dict[str, Sample] = {}
+    read_texts: dict[str, str] = {}  # the reader's read of each missed registration's shown shot
+    for sample, read in zip(samples, reads, strict=True):
+        if read.text != sample.text and sample.text not in missed:
+            missed[sample.text], read_texts[sample.text] = sample, read.text
+    if not missed:
+        raise SystemExit(f"the reader read all {count} plates of seed {seed}: nothing to show")
+    hits = [s for s in samples if s.text not in missed]
+    chosen: dict[str, Sample] = {}
+    for sample in random.Random(seed).sample(hits, len(hits)):
+        if len(chosen) == len(missed):
+            break
+        chosen.setdefault(sample.text, sample)
+    return [(0, s) for s in missed.values()] + [(1, s) for s in chosen.values()], read_texts
+
+
 def make(out: Path, seed: int, measure: str, edges: list[float], per_bin: int) -> None:
     items = draw_binned(seed, measure, edges, per_bin)
+    bins = [f"{low:g}-{high:g}" for low, high in pairwise(edges)]
+    write_sheets(out, seed, items, lambda k, s: {"measure": measure, "bin": bins[k], "value": s.meta[measure]})
+
+
+def make_misses(out: Path, seed: int, count: int) -> None:
+    items, read_texts = draw_reader_misses(seed, count)
+    bins = ("missed", "read")
+    write_sheets(out, seed, items, lambda k, s: {"measure": "reader", "bin": bins[k], "value": read_texts.get(s.text, s.text)})
+
+
+def write_sheets(out: Path, seed: int, items: list[tuple[int, Sample]], describe) -> None:
+    """Shuffle the plates, write DIR/key.json (each plate's number, bin and text, plus ``describe(bin, sample)``) and the sheets."""
     random.Random(seed).shuffle(items)
     out.mkdir(parents=True, exist_ok=True)
-    bins = [f"{low:g}-{high:g}" for low, high in pairwise(edges)]
-    key = [
-        {"n": n, "measure": measure, "bin": bins[k], "text": s.text, "country": s.country, "value": s.meta[measure]}
-        for n, (k, s) in enumerate(items)
-    ]
+    key = [{"n": n, "text": s.text, "country": s.country, **describe(k, s)} for n, (k, s) in enumerate(items)]
     (out / "key.json").write_text(json.dumps(key, indent=1))
     for first in range(0, len(items), PER_SHEET):
         tiles = [tile(s.image, n) for n, (_, s) in enumerate(items[first : first + PER_SHEET], start=first)]
@@ -94,22 +136,33 @@ def score(out: Path) -> None:
         per_bin.setdefault(row["bin"], []).append(read == row["text"])
         if read != row["text"]:
             print(f"  plate {row['n']} ({row['measure']} {row['value']}): {row['text']} read as {read}")
-    for name in sorted(per_bin, key=lambda b: float(b.split("-")[0])):
+    for name in sorted(per_bin, key=_bin_order):
         right = per_bin[name]
         print(f"{key[0]['measure']} {name}: {sum(right)}/{len(right)} read ({sum(right) / len(right):.0%})")
 
 
+def _bin_order(name: str) -> tuple:
+    """Measure bins by their lower edge; named bins (the reader's "missed", "read") after, by name."""
+    try:
+        return (0, float(name.split("-")[0]))
+    except ValueError:
+        return (1, name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=("make", "score"))
+    parser.add_argument("action", choices=("make", "misses", "score"))
     parser.add_argument("dir", type=Path)
     parser.add_argument("--seed", type=int, default=4242)
     parser.add_argument("--per-bin", type=int, default=16)
     parser.add_argument("--by", choices=sorted(JUDGE_LIMITS), default="weakest_cnr", help="the measure to bin by")
     parser.add_argument("--edges", default="1.0,1.25,1.5,2.0", help="bin edges of that measure")
+    parser.add_argument("--count", type=int, default=4000, help="misses: readable plates to read")
     args = parser.parse_args()
     if args.action == "make":
         make(args.dir, args.seed, args.by, sorted(float(e) for e in args.edges.split(",")), args.per_bin)
+    elif args.action == "misses":
+        make_misses(args.dir, args.seed, args.count)
     else:
         score(args.dir)
 

@@ -43,3 +43,22 @@ def test_score_refuses_a_transcription_count_that_does_not_match(tmp_path):
     scored = run("score", str(tmp_path))
     assert scored.returncode != 0
     assert "2 transcriptions for 1 plates" in scored.stderr
+
+
+def test_reader_misses_are_shown_among_as_many_plates_it_read(tmp_path):
+    # Seed 12345's first 100 readable plates hold a few the shipped reader misses (the benchmark's plates).
+    made = run("misses", str(tmp_path), "--seed", "12345", "--count", "100")
+    assert made.returncode == 0, made.stderr
+    key = json.loads((tmp_path / "key.json").read_text())
+    missed = [row for row in key if row["bin"] == "missed"]
+    read = [row for row in key if row["bin"] == "read"]
+    assert missed and len(missed) == len(read)
+    assert len({row["text"] for row in key}) == len(key)  # one shot per registration
+    assert all(row["value"] != row["text"] for row in missed)  # the reader's read, shown in the score
+    assert all(row["value"] == row["text"] for row in read)
+
+    (tmp_path / "reads.txt").write_text(" ".join(row["text"] if row["bin"] == "read" else "?" for row in key))
+    scored = run("score", str(tmp_path))
+    assert scored.returncode == 0, scored.stderr
+    assert f"reader missed: 0/{len(missed)} read (0%)" in scored.stdout
+    assert f"reader read: {len(read)}/{len(read)} read (100%)" in scored.stdout
