@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import click
@@ -187,39 +189,72 @@ def _share_option(flag: str, default: float, text: str):
     return click.option(flag, type=click.FloatRange(0, 1), default=default, show_default=True, help=text)
 
 
-def _reader(
-    model: Path | None,
-    int8: bool,
-    no_grammar: bool,
-    detector: Path | None = None,
-    threshold: float = 0.3,
-    countries: str = "",
-    privacy_masks: bool = False,
-    locate: bool = True,
-    turns: tuple[float, ...] = (),
-    second_look: bool = True,
-    regional: bool = True,
-    fit_to_country: bool = True,
-):
+@dataclass(frozen=True)
+class ReaderChoices:
+    """The reader settings `read` and `eval` share, as their options give them."""
+
+    model: Path | None
+    detector: Path | None
+    threshold: float
+    int8: bool
+    no_grammar: bool
+    countries: str
+    privacy_masks: bool
+    no_locate: bool
+    no_second_look: bool
+    no_regional: bool
+    no_country_fit: bool
+    turns: tuple[float, ...]
+
+
+_READER_OPTIONS = (
+    click.option("--model", type=click.Path(dir_okay=False, path_type=Path), help="Recognizer .onnx (the shipped one by default)."),
+    click.option("--detector", type=click.Path(dir_okay=False, path_type=Path), help="Detector .onnx (the shipped one by default)."),
+    _threshold_option,
+    click.option("--int8", is_flag=True, help="Use the int8 recognizer."),
+    click.option("--no-grammar", is_flag=True, help="Do not re-score reads with the country formats."),
+    _countries_option,
+    _privacy_masks_option,
+    _no_locate_option,
+    _no_second_look_option,
+    _no_regional_option,
+    _no_country_fit_option,
+    _turns_option,
+)
+
+
+def reader_options(command):
+    """The options of ``ReaderChoices``, handed to ``command`` as one ``choices`` argument."""
+
+    @functools.wraps(command)
+    def with_choices(**kwargs):
+        choices = ReaderChoices(**{f.name: kwargs.pop(f.name) for f in fields(ReaderChoices)})
+        return command(choices=choices, **kwargs)
+
+    for option in reversed(_READER_OPTIONS):
+        with_choices = option(with_choices)
+    return with_choices
+
+
+def _reader(choices: ReaderChoices):
     from platereader.api import Reader
 
-    if countries and no_grammar:
+    if choices.countries and choices.no_grammar:
         _fail("--countries picks the formats the grammar fits reads to; it has no effect with --no-grammar")
-    codes = countries.split(",") if countries else None
     try:
         reader = Reader(
-            model=model,
-            int8=int8,
-            grammar=not no_grammar,
-            detector=detector,
-            detection_threshold=threshold,
-            countries=codes,
-            privacy_masks=privacy_masks,
-            locate_in_crops=locate,
-            turns=turns,
-            second_look=second_look,
-            regional=regional,
-            fit_to_country=fit_to_country,
+            model=choices.model,
+            int8=choices.int8,
+            grammar=not choices.no_grammar,
+            detector=choices.detector,
+            detection_threshold=choices.threshold,
+            countries=choices.countries.split(",") if choices.countries else None,
+            privacy_masks=choices.privacy_masks,
+            locate_in_crops=not choices.no_locate,
+            turns=choices.turns,
+            second_look=not choices.no_second_look,
+            regional=not choices.no_regional,
+            fit_to_country=not choices.no_country_fit,
         )
         if reader.fit_to_country:
             reader.country_classifier  # noqa: B018  (load now: a missing or broken one is one clear error)
@@ -250,37 +285,8 @@ def _load_detectors(reader) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per image on stdout.")
 @click.option("--draw", type=click.Path(file_okay=False, path_type=Path), help="Write each image with boxes and text drawn on it here.")
-@click.option("--model", type=click.Path(dir_okay=False, path_type=Path), help="Recognizer .onnx (the shipped one by default).")
-@click.option("--detector", type=click.Path(dir_okay=False, path_type=Path), help="Detector .onnx (the shipped one by default).")
-@_threshold_option
-@click.option("--int8", is_flag=True, help="Use the int8 recognizer.")
-@click.option("--no-grammar", is_flag=True, help="Do not re-score reads with the country formats.")
-@_countries_option
-@_privacy_masks_option
-@_no_locate_option
-@_no_second_look_option
-@_no_regional_option
-@_no_country_fit_option
-@_turns_option
-def read(
-    inputs: tuple[str, ...],
-    crop: bool,
-    boxes_path: Path | None,
-    as_json: bool,
-    draw: Path | None,
-    model: Path | None,
-    detector: Path | None,
-    threshold: float,
-    int8: bool,
-    no_grammar: bool,
-    countries: str,
-    privacy_masks: bool,
-    no_locate: bool,
-    no_second_look: bool,
-    no_regional: bool,
-    no_country_fit: bool,
-    turns: tuple[float, ...],
-) -> None:
+@reader_options
+def read(inputs: tuple[str, ...], crop: bool, boxes_path: Path | None, as_json: bool, draw: Path | None, choices: ReaderChoices) -> None:
     """Find and read the plates in IMAGES_OR_FOLDERS (photos, frames; or crops with --crop).
 
     Exit status 1 if any image could not be read; the others are still read and reported.
@@ -298,12 +304,9 @@ def read(
         box_source = load_box_source(boxes_path) if boxes_path else None
     except BoxFileError as exc:
         _fail(str(exc))
-    if turns and (crop or boxes_path):
+    if choices.turns and (crop or boxes_path):
         _fail("--turns looks for plates in whole photos; with --crop or --boxes nothing is looked for")
-    reader = _reader(
-        model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional,
-        not no_country_fit,
-    )  # fmt: skip
+    reader = _reader(choices)
     if reader.locate_in_crops or not (crop or boxes_path):
         _load_detectors(reader)  # whole photos use the corner finder too, on unsure detections
     paths = expand_inputs(list(inputs))
@@ -362,37 +365,9 @@ def _print_table(rows: list[dict]) -> None:
 @click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--crop", is_flag=True, help="Images are plate crops: score reading them (with --no-locate, the recognizer alone).")
 @click.option("--full", is_flag=True, help="Images are full photos: score detection and end-to-end reads (the default).")
-@click.option("--model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--detector", type=click.Path(dir_okay=False, path_type=Path))
-@_threshold_option
-@click.option("--int8", is_flag=True)
-@click.option("--no-grammar", is_flag=True)
-@_countries_option
-@_privacy_masks_option
-@_no_locate_option
-@_no_second_look_option
-@_no_regional_option
-@_no_country_fit_option
-@_turns_option
+@reader_options
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write an HTML page of the misses with thumbnails.")
-def evaluate(
-    manifest: Path,
-    crop: bool,
-    full: bool,
-    model: Path | None,
-    detector: Path | None,
-    threshold: float,
-    int8: bool,
-    no_grammar: bool,
-    countries: str,
-    privacy_masks: bool,
-    no_locate: bool,
-    no_second_look: bool,
-    no_regional: bool,
-    no_country_fit: bool,
-    turns: tuple[float, ...],
-    report: Path | None,
-) -> None:
+def evaluate(manifest: Path, crop: bool, full: bool, choices: ReaderChoices, report: Path | None) -> None:
     """Score reads against MANIFEST.jsonl (image, text or text_masked; bbox [x, y, w, h] for --full).
 
     With --full, each line is one plate in a photo (several lines may name the same photo).
@@ -402,19 +377,16 @@ def evaluate(
 
     if crop and full:
         _fail("choose one of --crop and --full")
-    if crop and turns:
+    if crop and choices.turns:
         _fail("--turns looks for plates in whole photos (--full); crops are read as plates")
     try:
         items = load_manifest(manifest)
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
-    if not privacy_masks and any(item.masked for item in items):
+    if not choices.privacy_masks and any(item.masked for item in items):
         click.echo(f"{manifest} has masked plates (text_masked): reading with --privacy-masks", err=True)
-        privacy_masks = True
-    reader = _reader(
-        model, int8, no_grammar, detector, threshold, countries, privacy_masks, not no_locate, turns, not no_second_look, not no_regional,
-        not no_country_fit,
-    )  # fmt: skip
+        choices = replace(choices, privacy_masks=True)
+    reader = _reader(choices)
     # --countries may pick a regional model; without it, regional models may read beside the general one
     click.echo(f"recognizer: {reader.recognizer.path}{reader.recognizer.steep_described}{reader.recognizer.routes_described}", err=True)
     if crop:
