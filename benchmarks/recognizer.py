@@ -48,16 +48,8 @@ SUBSETS = ("roboflow_es_gb", "roboflow_all", "fer_hr_test", "uc3m_test", "openal
 
 def synthetic_set(count: int, seed: int = 12345) -> tuple[list[np.ndarray], list[str]]:
     """Readable generated plates from a seed never used in training."""
-    g = PlateGenerator(seed=seed, negative_rate=0.0)
-    crops, texts = [], []
-    i = 0
-    while len(crops) < count:
-        s = g.sample(i)
-        i += 1
-        if s.readable:
-            crops.append(s.image)
-            texts.append(s.text)
-    return crops, texts
+    samples = PlateGenerator(seed=seed, negative_rate=0.0).readable_samples(count)
+    return [s.image for s in samples], [s.text for s in samples]
 
 
 def accuracy(

@@ -140,12 +140,7 @@ def evaluate(weights: Path, synthetic: int, seed: int, dev: Path | None) -> None
     model = corner_net(saved["height"])
     model.load_state_dict(saved["state"])
     model.eval()
-    generator = PlateGenerator(seed=seed, negative_rate=0.0)
-    samples, i = [], 0
-    while len(samples) < synthetic:
-        if (s := generator.sample(i)).readable:
-            samples.append(s)
-        i += 1
+    samples = PlateGenerator(seed=seed, negative_rate=0.0).readable_samples(synthetic)
     quads = predicted_quads(model, [s.image for s in samples])
     errors = [np.abs(q - s.corners).max() / np.linalg.norm(s.corners[1] - s.corners[0]) for q, s in zip(quads, samples, strict=True)]
     median, p90 = np.median(errors), np.percentile(errors, 90)

@@ -75,14 +75,7 @@ def draw_reader_misses(seed: int, count: int) -> tuple[list[tuple[int, Sample]],
     plates (bin 0, its first missed shot) and as many others it reads (bin 1); and its reads."""
     from platereader import Reader  # the runtime, only for this action
 
-    generator = PlateGenerator(seed=seed, negative_rate=0.0)
-    samples: list[Sample] = []
-    i = 0
-    while len(samples) < count:
-        sample = generator.sample(i)
-        i += 1
-        if sample.readable:
-            samples.append(sample)
+    samples = PlateGenerator(seed=seed, negative_rate=0.0).readable_samples(count)
     reads = Reader().read_crops([s.image for s in samples])
     missed: dict[str, Sample] = {}
     read_texts: dict[str, str] = {}  # the reader's read of each missed registration's shown shot

@@ -5,6 +5,7 @@ classifier's accuracy."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,8 +175,6 @@ def test_reads_with_hidden_characters_are_not_fitted():
 
 @shipped
 def test_cli_reads_crops_with_and_without_the_country_fit():
-    from pathlib import Path
-
     from click.testing import CliRunner
 
     from platereader.cli import main
@@ -203,8 +202,6 @@ class _Counting(_SureOf):
 
 @shipped
 def test_whole_photos_fit_reads_of_detections_the_filter_may_keep():
-    from pathlib import Path
-
     from platereader.detection import Detector
     from platereader.pipeline import read_found_plates
     from platereader.runtime.images import load_image
@@ -233,8 +230,6 @@ def test_whole_photos_fit_reads_of_detections_the_filter_may_keep():
 
 @shipped
 def test_reader_fits_whole_photos_unless_told_not_to(monkeypatch):
-    from pathlib import Path
-
     from platereader import Reader
 
     scene = Path(__file__).resolve().parents[1] / "examples" / "scenes" / "street_2.jpg"

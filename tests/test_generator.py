@@ -133,6 +133,13 @@ def test_umlauts_are_drawn_within_the_cap_height_with_their_dots():
     assert checked >= 5
 
 
+def test_readable_samples_are_the_first_readable_ones_in_order():
+    g = PlateGenerator(seed=7)
+    first = [s for s in g.samples(0, 40) if s.readable][:5]
+    assert len(first) == 5
+    assert [s.text for s in PlateGenerator(seed=7).readable_samples(5)] == [s.text for s in first]
+
+
 def test_font_pool_comes_from_packages():
     pool = FontPool()
     assert len(pool.fonts) >= 5

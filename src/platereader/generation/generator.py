@@ -229,6 +229,17 @@ class PlateGenerator:
     def samples(self, start: int, count: int) -> list[Sample]:
         return [self.sample(i) for i in range(start, start + count)]
 
+    def readable_samples(self, count: int) -> list[Sample]:
+        """The first ``count`` samples a person could read, in index order (held-out sets, eye tests)."""
+        found: list[Sample] = []
+        i = 0
+        while len(found) < count:
+            sample = self.sample(i)
+            i += 1
+            if sample.readable:
+                found.append(sample)
+        return found
+
     def stream(self, batch_size: int, start: int = 0, count: int | None = None, workers: int = 0) -> Iterator[list[Sample]]:
         """Batches of samples in index order, in memory; ``workers`` > 0 renders in processes.
 
